@@ -1,0 +1,17 @@
+#include "debug_check.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace grainflow::detail {
+
+void check_failed(const char* expr, const char* why, std::source_location where) noexcept {
+  // stdio rather than iostreams: this runs when the process is already in a
+  // bad state, and fprintf needs no locale or stream setup that could fail.
+  std::fprintf(stderr, "%s:%u: %s: check `%s` failed: %s\n", where.file_name(),
+               static_cast<unsigned>(where.line()), where.function_name(), expr, why);
+  std::fflush(stderr);
+  std::abort();
+}
+
+} // namespace grainflow::detail

@@ -1,0 +1,136 @@
+#pragma once
+
+#include "grainflow/endpoints/endpoint.hpp"
+#include "grainflow/endpoints/endpoint_map.hpp"
+#include "grainflow/endpoints/error.hpp"
+#include "grainflow/endpoints/intrusive_ptr.hpp"
+#include "grainflow/endpoints/result.hpp"
+#include "grainflow/transport/message_receiver.hpp"
+#include "grainflow/transport/packet_writer.hpp"
+#include "grainflow/transport/providers.hpp"
+#include "grainflow/transport/transport_stats.hpp"
+
+#include <atomic>
+#include <cstddef>
+#include <span>
+#include <utility>
+#include <vector>
+
+namespace grainflow {
+
+/// How a transport is set up.
+struct transport_config {
+  /// This process's canonical address: endpoints registered here carry it,
+  /// and messages to it are delivered in-process. Port 0 when the process
+  /// only dials out.
+  network_address local_address = network_address::loopback_v4(0);
+  /// Largest packet, header included, this transport sends or accepts.
+  std::size_t max_packet_size = default_max_packet_size;
+  /// Sends same-process messages through the packet path (serialize, frame,
+  /// checksum, decode) instead of moving the object. For tests and for
+  /// checking that a type survives the wire before deploying it.
+  bool serialize_local_delivery = false;
+};
+
+/// Routes every message of a process: to an endpoint of this process without
+/// serialization, or as a packet. Owns the endpoint map.
+///
+/// Thread safety: every member may be called from any thread. Receivers are
+/// called on the sending thread for same-process delivery; the transport holds
+/// no lock while it calls them, so they may send in turn.
+class flow_transport {
+public:
+  // -- construction -----------------------------------------------------------
+
+  explicit flow_transport(transport_config config = {}, transport_providers providers = {});
+  ~flow_transport();
+  flow_transport(const flow_transport&) = delete;
+  flow_transport& operator=(const flow_transport&) = delete;
+
+  // -- properties -------------------------------------------------------------
+
+  const transport_config& config() const noexcept {
+    return config_;
+  }
+  const network_address& local_address() const noexcept {
+    return config_.local_address;
+  }
+  clock_provider& clock() const noexcept {
+    return *providers_.clock;
+  }
+  random_provider& random() const noexcept {
+    return *providers_.random;
+  }
+  /// True when `address` names this process.
+  bool is_local(const network_address& address) const noexcept {
+    return address == config_.local_address;
+  }
+  /// True after close().
+  bool closed() const noexcept {
+    // acquire: pairs with close()'s release so a sender that sees the flag
+    // also sees the cleared map.
+    return closed_.load(std::memory_order_acquire);
+  }
+  transport_stats stats() const noexcept;
+
+  // -- endpoints --------------------------------------------------------------
+
+  /// Registers a receiver under a new token of this process.
+  [[nodiscard]] result<endpoint> add_endpoint(intrusive_ptr<message_receiver> receiver);
+  /// Registers receivers[i] under base.adjusted(i): an interface's methods.
+  [[nodiscard]] result<endpoint>
+  add_endpoints(std::span<const intrusive_ptr<message_receiver>> receivers);
+  /// Registers a receiver under a well-known token (n < 64).
+  [[nodiscard]] result<void> add_well_known(std::uint64_t index,
+                                            intrusive_ptr<message_receiver> receiver);
+  /// Removes what add_endpoint(s) registered; `count` as registered.
+  /// Returns false for an unknown or stale endpoint.
+  bool remove_endpoint(const endpoint& base, std::size_t count = 1) noexcept;
+  /// The receiver of a same-process endpoint, or null when the endpoint is
+  /// remote, removed or unknown. Lock-free.
+  intrusive_ptr<message_receiver> find_local(const endpoint& destination) const noexcept;
+  /// Counts an object a sender handed straight to a typed_receiver.
+  void note_local_delivery() const noexcept {
+    transport_counters::bump(counters_.local_deliveries);
+  }
+
+  // -- sending ----------------------------------------------------------------
+
+  /// Sends one packet to `destination`; `write_payload(std::vector<std::byte>&)`
+  /// appends the msgpack payload. Same-process destinations are delivered
+  /// before this returns. At most once: errors say it was certainly not
+  /// delivered (endpoint_not_found for a same-process token that does not
+  /// exist, packet_too_large, transport_closed, connection_failed when no
+  /// route to the destination exists).
+  template <class WritePayload>
+  [[nodiscard]] result<void> send_packet(const endpoint& destination,
+                                         WritePayload&& write_payload) {
+    std::vector<std::byte> packet;
+    auto start = begin_packet(packet, destination.token);
+    write_payload(packet);
+    if (auto done = finish_packet(packet, start, config_.max_packet_size); !done)
+      return done.error();
+    return send_framed(destination, std::move(packet));
+  }
+
+  /// Sends a packet already framed by `append_packet`/`packet_writer`.
+  [[nodiscard]] result<void> send_framed(const endpoint& destination,
+                                         std::vector<std::byte> framed_packet);
+
+  // -- lifecycle --------------------------------------------------------------
+
+  /// Removes every endpoint (releasing their receivers, outside any lock) and
+  /// fails later sends with transport_closed. Idempotent.
+  void close() noexcept;
+
+private:
+  result<void> deliver_framed_locally(std::span<const std::byte> framed);
+
+  transport_config config_;
+  transport_providers providers_;
+  endpoint_map endpoints_;
+  std::atomic<bool> closed_{false};
+  mutable transport_counters counters_;
+};
+
+} // namespace grainflow

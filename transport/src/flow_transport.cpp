@@ -1,0 +1,126 @@
+#include "grainflow/transport/flow_transport.hpp"
+
+#include "grainflow/transport/packet_decoder.hpp"
+
+namespace grainflow {
+
+namespace {
+
+std::shared_ptr<clock_provider> or_real(std::shared_ptr<clock_provider> clock) {
+  return clock ? std::move(clock) : std::make_shared<real_clock>();
+}
+
+std::shared_ptr<random_provider> or_real(std::shared_ptr<random_provider> random) {
+  return random ? std::move(random) : std::make_shared<real_random>();
+}
+
+// Only message_receivers are ever inserted into the map (INV-FT-01), so the
+// static downcast of what it returns is safe.
+intrusive_ptr<message_receiver> as_receiver(endpoint_map::receiver_ptr ptr) {
+  return intrusive_cast<message_receiver>(std::move(ptr));
+}
+
+} // namespace
+
+flow_transport::flow_transport(transport_config config, transport_providers providers)
+  : config_(std::move(config))
+  , providers_{or_real(std::move(providers.clock)), or_real(std::move(providers.random))}
+  , endpoints_(providers_.random->next_u64()) {
+}
+
+flow_transport::~flow_transport() {
+  close();
+}
+
+transport_stats flow_transport::stats() const noexcept {
+  return counters_.snapshot();
+}
+
+// -- endpoints ----------------------------------------------------------------
+
+result<endpoint> flow_transport::add_endpoint(intrusive_ptr<message_receiver> receiver) {
+  if (closed())
+    return error::transport_closed;
+  auto token = endpoints_.insert(endpoint_map::receiver_ptr{std::move(receiver)});
+  if (!token)
+    return token.error();
+  return endpoint{config_.local_address, token.value()};
+}
+
+result<endpoint>
+flow_transport::add_endpoints(std::span<const intrusive_ptr<message_receiver>> receivers) {
+  if (closed())
+    return error::transport_closed;
+  std::vector<endpoint_map::receiver_ptr> generic{receivers.begin(), receivers.end()};
+  auto token = endpoints_.insert(std::span<const endpoint_map::receiver_ptr>{generic});
+  if (!token)
+    return token.error();
+  return endpoint{config_.local_address, token.value()};
+}
+
+result<void> flow_transport::add_well_known(std::uint64_t index,
+                                            intrusive_ptr<message_receiver> receiver) {
+  if (closed())
+    return error::transport_closed;
+  return endpoints_.insert_well_known(index, endpoint_map::receiver_ptr{std::move(receiver)});
+}
+
+bool flow_transport::remove_endpoint(const endpoint& base, std::size_t count) noexcept {
+  if (!is_local(base.address))
+    return false;
+  return endpoints_.remove(base.token, count);
+}
+
+intrusive_ptr<message_receiver>
+flow_transport::find_local(const endpoint& destination) const noexcept {
+  if (!is_local(destination.address))
+    return {};
+  return as_receiver(endpoints_.lookup(destination.token));
+}
+
+// -- sending ------------------------------------------------------------------
+
+result<void> flow_transport::send_framed(const endpoint& destination,
+                                         std::vector<std::byte> framed_packet) {
+  if (closed())
+    return error::transport_closed;
+  if (is_local(destination.address))
+    return deliver_framed_locally(framed_packet);
+  // Remote peers (framed TCP, shared memory) plug in here.
+  return error::connection_failed;
+}
+
+result<void> flow_transport::deliver_framed_locally(std::span<const std::byte> framed) {
+  // The loopback runs the very decoder a connection runs, so a same-process
+  // packet is checked exactly as a remote one would be.
+  packet_decoder decoder{config_.max_packet_size};
+  decoder.append(framed);
+  for (;;) {
+    auto next = decoder.next();
+    if (!next) {
+      transport_counters::bump(counters_.malformed_packets);
+      return next.error();
+    }
+    if (!next.value())
+      return success();
+    const packet_view& packet = *next.value();
+    auto receiver = as_receiver(endpoints_.lookup(packet.token));
+    if (!receiver) {
+      transport_counters::bump(counters_.endpoints_not_found);
+      return error::endpoint_not_found;
+    }
+    transport_counters::bump(counters_.packets_delivered);
+    receiver->receive_serialized(incoming_packet{packet.token, packet.payload, local_address()});
+  }
+}
+
+// -- lifecycle ----------------------------------------------------------------
+
+void flow_transport::close() noexcept {
+  // release: a sender that observes closed() also observes the cleared map.
+  if (closed_.exchange(true, std::memory_order_acq_rel))
+    return;
+  endpoints_.clear();
+}
+
+} // namespace grainflow
