@@ -1,6 +1,34 @@
 #include "grainflow/actors/caf_binding.hpp"
 
+#include <caf/actor_control_block.hpp>
+#include <caf/execution_unit.hpp>
+#include <caf/policy/work_stealing.hpp>
+#include <caf/scheduler/worker.hpp>
+
 namespace grainflow::detail {
+
+namespace {
+
+// The CAF worker this thread runs, once grainflow code has run inside an
+// actor on it; null on every other thread.
+thread_local caf::execution_unit* this_thread_worker = nullptr;
+
+} // namespace
+
+void note_worker(caf::execution_unit* context) noexcept {
+  // Only a scheduler worker is tied to its thread; a detached actor's
+  // context is not one, and recording it would be wrong for the next actor.
+  if (this_thread_worker == nullptr && context != nullptr &&
+      dynamic_cast<caf::scheduler::worker<caf::policy::work_stealing>*>(context) != nullptr)
+    this_thread_worker = context;
+}
+
+caf::execution_unit* enqueue_context(const caf::strong_actor_ptr& target) noexcept {
+  auto* worker = this_thread_worker;
+  if (worker != nullptr && &worker->system() == target->home_system)
+    return worker;
+  return nullptr;
+}
 
 void remove_on_exit(const caf::strong_actor_ptr& actor, flow_transport& transport,
                     const endpoint& base, std::size_t count) {

@@ -23,13 +23,13 @@ namespace grainflow::detail {
 #define GRAINFLOW_ALWAYS_CHECK(expr, why)                                                          \
   do {                                                                                             \
     if (!(expr))                                                                                   \
-      ::grainflow::detail::check_failed(#expr, why, std::source_location::current());             \
+      ::grainflow::detail::check_failed(#expr, why, std::source_location::current());              \
   } while (false)
 
 #ifdef NDEBUG
-#  define GRAINFLOW_DEBUG_CHECK(expr, why)                                                         \
-    do {                                                                                           \
-    } while (false)
+#define GRAINFLOW_DEBUG_CHECK(expr, why)                                                           \
+  do {                                                                                             \
+  } while (false)
 #else
-#  define GRAINFLOW_DEBUG_CHECK(expr, why) GRAINFLOW_ALWAYS_CHECK(expr, why)
+#define GRAINFLOW_DEBUG_CHECK(expr, why) GRAINFLOW_ALWAYS_CHECK(expr, why)
 #endif

@@ -9,7 +9,7 @@
 #include <utility>
 
 #if defined(__x86_64__) || defined(__i386__)
-#  include <immintrin.h>
+#include <immintrin.h>
 #endif
 
 // Invariant names (INV-EPMAP-nn) refer to endpoint_map.spec.md beside this file.
@@ -98,6 +98,14 @@ struct endpoint_map::slot {
   /// Returns a new reference to the receiver if the slot is live under
   /// `generation` and `token_first`, null otherwise. Any thread, no lock.
   receiver_ptr try_acquire(std::uint32_t generation, std::uint64_t token_first) noexcept {
+    // A plain look first, so that lookups of a removed (or stale, or forged)
+    // token fail without touching the reader count. Otherwise a slot under a
+    // stream of such lookups would rarely show a count of 0, and remove,
+    // which waits for 0, could starve. Relaxed: this load only decides
+    // whether to try; the RMW below re-checks and provides the ordering.
+    auto seen = state.load(std::memory_order_relaxed);
+    if (!is_live(seen) || generation_of(seen) != generation)
+      return nullptr;
     // acquire: pairs with the release publish in insert (and with the release
     // sequence of RMWs that follows it), so `first` and `receiver` read below
     // are the values the publishing thread wrote. Registering as a reader in
@@ -125,7 +133,8 @@ struct endpoint_map::chunk {
 // -- constructors, destructors, and assignment operators ----------------------
 
 endpoint_map::endpoint_map(std::uint64_t seed)
-  : random_state_{seed}, well_known_{std::make_unique<std::array<slot, well_known_count>>()} {
+    : random_state_{seed}
+    , well_known_{std::make_unique<std::array<slot, well_known_count>>()} {
   for (auto& entry : directory_)
     entry.store(nullptr, std::memory_order_relaxed); // not shared yet
   for (auto& s : *well_known_)
@@ -217,8 +226,8 @@ bool endpoint_map::remove(const uid& base, std::size_t count) noexcept {
     if (s == nullptr)
       return false;
     auto state = s->state.load(std::memory_order_relaxed); // mtx_ orders us
-    if (!is_live(state) || generation_of(state) != generation || s->first != base.first
-        || s->run_length != count)
+    if (!is_live(state) || generation_of(state) != generation || s->first != base.first ||
+        s->run_length != count)
       return false;
     for (std::uint32_t i = 0; i < r.length; ++i)
       detach(slot_at(r.start + i));

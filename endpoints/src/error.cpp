@@ -18,21 +18,21 @@ struct error_info {
 
 // Indexed by the enumerator's value; entry 0 stands for "not a code".
 constexpr error_info error_infos[] = {
-  {"unknown", "unknown grainflow error"},
-  {"broken_promise", "the reply promise was dropped without a reply"},
-  {"request_maybe_delivered", "the connection failed; the request may have been delivered"},
-  {"endpoint_not_found", "the destination holds no endpoint for this token"},
-  {"connection_failed", "could not connect to the destination"},
-  {"timed_out", "the deadline passed before a reply arrived"},
-  {"cancelled", "the operation was cancelled"},
-  {"serialization_failed", "a value could not be serialized or deserialized"},
-  {"checksum_failed", "a packet failed its CRC32C check"},
-  {"packet_too_large", "the packet exceeds the size limit"},
-  {"incompatible_protocol", "the peer speaks an incompatible protocol version"},
-  {"unauthorized", "the peer refused the request as unauthorized"},
-  {"malformed_packet", "a packet has an impossible length or header"},
-  {"wrong_message_type", "the payload is not of the type the endpoint expects"},
-  {"transport_closed", "the transport was shut down"},
+    {"unknown", "unknown grainflow error"},
+    {"broken_promise", "the reply promise was dropped without a reply"},
+    {"request_maybe_delivered", "the connection failed; the request may have been delivered"},
+    {"endpoint_not_found", "the destination holds no endpoint for this token"},
+    {"connection_failed", "could not connect to the destination"},
+    {"timed_out", "the deadline passed before a reply arrived"},
+    {"cancelled", "the operation was cancelled"},
+    {"serialization_failed", "a value could not be serialized or deserialized"},
+    {"checksum_failed", "a packet failed its CRC32C check"},
+    {"packet_too_large", "the packet exceeds the size limit"},
+    {"incompatible_protocol", "the peer speaks an incompatible protocol version"},
+    {"unauthorized", "the peer refused the request as unauthorized"},
+    {"malformed_packet", "a packet has an impossible length or header"},
+    {"wrong_message_type", "the payload is not of the type the endpoint expects"},
+    {"transport_closed", "the transport was shut down"},
 };
 
 constexpr std::size_t error_info_count = std::size(error_infos);

@@ -31,16 +31,15 @@ int int_of(const msgpack::object& x) {
     expect(x.via.u64 <= static_cast<std::uint64_t>(std::numeric_limits<int>::max()));
     return static_cast<int>(x.via.u64);
   }
-  expect(x.type == msgpack::type::NEGATIVE_INTEGER
-         && x.via.i64 >= std::numeric_limits<int>::min());
+  expect(x.type == msgpack::type::NEGATIVE_INTEGER && x.via.i64 >= std::numeric_limits<int>::min());
   return static_cast<int>(x.via.i64);
 }
 
 msgpack::object* make_array(msgpack::object::with_zone& out, std::uint32_t size) {
   out.type = msgpack::type::ARRAY;
   out.via.array.size = size;
-  out.via.array.ptr = static_cast<msgpack::object*>(
-    out.zone.allocate_align(sizeof(msgpack::object) * size, MSGPACK_ZONE_ALIGNOF(msgpack::object)));
+  out.via.array.ptr = static_cast<msgpack::object*>(out.zone.allocate_align(
+      sizeof(msgpack::object) * size, MSGPACK_ZONE_ALIGNOF(msgpack::object)));
   return out.via.array.ptr;
 }
 

@@ -149,8 +149,8 @@ void append_v6(std::string& out, const v6_bytes_t& bytes) {
   std::array<unsigned, 8> groups{};
   for (std::size_t i = 0; i < 8; ++i)
     groups[i] = static_cast<unsigned>(bytes[2 * i] << 8 | bytes[2 * i + 1]);
-  auto mapped = groups[0] == 0 && groups[1] == 0 && groups[2] == 0 && groups[3] == 0
-                && groups[4] == 0 && groups[5] == 0xffff;
+  auto mapped = groups[0] == 0 && groups[1] == 0 && groups[2] == 0 && groups[3] == 0 &&
+                groups[4] == 0 && groups[5] == 0xffff;
   if (mapped) {
     out += "::ffff:";
     append_v4(out, bytes.data() + 12);
@@ -224,16 +224,16 @@ result<network_address> network_address::parse(std::string_view text) {
 std::string network_address::to_string() const {
   std::string out;
   switch (family_) {
-    case family::none:
-      return "<invalid>";
-    case family::v4:
-      append_v4(out, bytes_.data() + 12);
-      break;
-    case family::v6:
-      out.push_back('[');
-      append_v6(out, bytes_);
-      out.push_back(']');
-      break;
+  case family::none:
+    return "<invalid>";
+  case family::v4:
+    append_v4(out, bytes_.data() + 12);
+    break;
+  case family::v6:
+    out.push_back('[');
+    append_v6(out, bytes_);
+    out.push_back(']');
+    break;
   }
   out.push_back(':');
   out += std::to_string(port_);
@@ -243,7 +243,7 @@ std::string network_address::to_string() const {
 } // namespace grainflow
 
 std::size_t std::hash<grainflow::network_address>::operator()(
-  const grainflow::network_address& x) const noexcept {
+    const grainflow::network_address& x) const noexcept {
   // FNV-1a over the fields: addresses are short and hashed rarely (connection
   // tables), so simplicity beats speed here.
   std::uint64_t h = 0xcbf29ce484222325ULL;

@@ -35,11 +35,14 @@ TEST_P(reply_promise_test, an_actor_that_dies_holding_promises_breaks_them) {
 }
 
 /// Blocks in its first message until `gate` opens, so that what is sent
-/// meanwhile waits in the mailbox.
+/// meanwhile waits in the mailbox, then quits with it still queued.
 caf::behavior gated_actor(caf::event_based_actor* self, std::shared_future<void> gate,
                           handler_counts* counts) {
   return {
-    [gate](caf::ok_atom) { gate.wait(); },
+    [self, gate](caf::ok_atom) {
+      gate.wait();
+      self->quit();
+    },
     [counts](add_request& request) {
       ++counts->add;
       request.reply.send(request.a + request.b);
@@ -56,9 +59,6 @@ TEST_P(reply_promise_test, an_actor_that_dies_with_requests_in_its_mailbox_break
   std::vector<reply_future<std::int32_t>> queued;
   for (int i = 0; i < 3; ++i)
     queued.push_back(stream.get_reply({i, i, {}}));
-  // Exit messages overtake ordinary ones: the actor terminates with the
-  // three requests still queued.
-  self->send_exit(actor, caf::exit_reason::kill);
   open.set_value();
   for (auto& future : queued) {
     auto answer = future.get(test_timeout);

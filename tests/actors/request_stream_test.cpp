@@ -68,6 +68,13 @@ TEST_P(request_stream_test, a_terminated_actors_endpoints_are_gone) {
   caf::scoped_actor self{node_->system()};
   self->send_exit(server.actor, caf::exit_reason::user_shutdown);
   self->wait_for(server.actor);
+  // The endpoints go in the actor's cleanup, which may finish just after the
+  // monitor reported the exit; a request in that window is dropped with the
+  // mailbox (broken_promise). After it, the endpoint is gone for good.
+  auto give_up = std::chrono::steady_clock::now() + test_timeout;
+  while (node_->transport().find_local(server.add.get_endpoint()) &&
+         std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
   auto answer = server.add.get_reply({1, 1, {}}).get(test_timeout);
   ASSERT_FALSE(answer);
   EXPECT_EQ(answer.error(), error::endpoint_not_found);

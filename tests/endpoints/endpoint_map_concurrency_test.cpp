@@ -27,7 +27,8 @@ constexpr std::uint64_t dead_magic = 0xdead;
 
 /// Counts destructions per receiver, so "exactly once" is checked per object.
 struct ledger {
-  explicit ledger(std::size_t max) : destroyed(max) {}
+  explicit ledger(std::size_t max)
+      : destroyed(max) {}
   std::atomic<std::uint32_t> next_id{0};
   std::vector<std::atomic<int>> destroyed;
 };
@@ -35,7 +36,9 @@ struct ledger {
 /// A receiver with an immutable id, known before it is inserted, so a lookup
 /// can verify it got the receiver its token was issued for.
 struct tagged : ref_counted {
-  tagged(std::uint32_t id, ledger& book) : id{id}, book{book} {}
+  tagged(std::uint32_t id, ledger& book)
+      : id{id}
+      , book{book} {}
   ~tagged() override {
     magic = dead_magic;
     EXPECT_EQ(book.destroyed[id].fetch_add(1), 0) << "receiver " << id << " destroyed twice";
@@ -62,11 +65,12 @@ struct board {
 
 } // namespace
 
-TEST(endpoint_map_concurrency_test, lookups_racing_inserts_and_removes_only_see_their_own_receiver) {
+TEST(endpoint_map_concurrency_test,
+     lookups_racing_inserts_and_removes_only_see_their_own_receiver) {
   // INV-EPMAP-03, INV-EPMAP-04, INV-EPMAP-05, INV-EPMAP-06
   constexpr int writers = 2;
   constexpr int readers = 2;
-  constexpr int operations_per_writer = 3000;
+  constexpr int operations_per_writer = 10000;
   constexpr std::uint32_t max_run = 4;
   ledger book{writers * operations_per_writer * max_run};
   std::atomic<std::uint64_t> hits{0};
@@ -161,46 +165,68 @@ TEST(endpoint_map_concurrency_test, lookups_racing_inserts_and_removes_only_see_
   auto created = book.next_id.load();
   for (std::uint32_t id = 0; id < created; ++id)
     ASSERT_EQ(book.destroyed[id].load(), 1) << "receiver " << id;
+  RecordProperty("hits", static_cast<int>(hits.load()));
+  RecordProperty("stale_probes", static_cast<int>(stale_probes.load()));
   EXPECT_GT(hits.load(), 0u);
   EXPECT_GT(stale_probes.load(), 0u);
 }
 
 TEST(endpoint_map_concurrency_test, remove_waits_for_lookups_in_flight_and_the_last_holder_frees) {
-  // INV-EPMAP-05: threads hammer one token while it is removed; whoever
-  // holds the receiver last frees it, and nobody touches it afterwards.
-  constexpr int rounds = 200;
-  constexpr int readers = 3;
+  // INV-EPMAP-05: readers hammer the current round's token while it is
+  // removed. A lookup that starts after remove returned must fail, a lookup
+  // that succeeded holds a live receiver, and whoever drops the last
+  // reference frees it, exactly once.
+  constexpr int rounds = 100;
+  constexpr int readers = 2;
   ledger book{rounds};
   endpoint_map map{7};
+  std::vector<uid> tokens(rounds);
+  std::atomic<int> current{-1};      // round whose token readers look up
+  std::atomic<int> removed_upto{-1}; // rounds <= this were removed
+  std::atomic<bool> stop{false};
+  std::vector<std::atomic<int>> seen(readers); // last round each reader hit
+  for (auto& x : seen)
+    x.store(-1);
+  std::atomic<std::uint64_t> hits_after_remove{0};
+  std::vector<std::thread> threads;
+  for (int r = 0; r < readers; ++r)
+    threads.emplace_back([&, r] {
+      while (!stop.load()) {
+        auto round = current.load();
+        if (round < 0) {
+          std::this_thread::yield();
+          continue;
+        }
+        auto was_removed = removed_upto.load() >= round;
+        auto found = map.lookup(tokens[round]); // written before `current`
+        if (!found) {
+          seen[r].store(round);
+          continue;
+        }
+        if (was_removed)
+          hits_after_remove.fetch_add(1);
+        auto* t = static_cast<tagged*>(found.get());
+        ASSERT_EQ(t->id, static_cast<std::uint32_t>(round));
+        ASSERT_EQ(t->magic, alive_magic);
+        seen[r].store(round);
+      }
+    });
   for (int round = 0; round < rounds; ++round) {
     auto id = book.next_id.fetch_add(1);
-    auto token = map.insert(make_intrusive<tagged>(id, book)).value();
-    std::atomic<int> started{0};
-    std::atomic<bool> gone{false};
-    std::vector<std::thread> threads;
+    tokens[round] = map.insert(make_intrusive<tagged>(id, book)).value();
+    current.store(round);
+    // Remove only once every reader is hammering this round's token.
     for (int r = 0; r < readers; ++r)
-      threads.emplace_back([&] {
-        started.fetch_add(1);
-        // Keep looking until a lookup fails after the remove finished.
-        for (;;) {
-          auto removed = gone.load();
-          auto found = map.lookup(token);
-          if (!found) {
-            if (removed)
-              return;
-            continue;
-          }
-          ASSERT_FALSE(removed) << "lookup succeeded after remove returned";
-          ASSERT_EQ(static_cast<tagged*>(found.get())->magic, alive_magic);
-        }
-      });
-    while (started.load() < readers)
-      std::this_thread::yield();
-    ASSERT_TRUE(map.remove(token));
-    gone.store(true);
-    for (auto& t : threads)
-      t.join();
-    ASSERT_EQ(book.destroyed[id].load(), 1);
+      while (seen[r].load() < round)
+        std::this_thread::yield();
+    ASSERT_TRUE(map.remove(tokens[round]));
+    removed_upto.store(round);
   }
+  stop.store(true);
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(hits_after_remove.load(), 0u) << "a lookup succeeded after remove returned";
   EXPECT_EQ(map.size(), 0u);
+  for (int id = 0; id < rounds; ++id)
+    ASSERT_EQ(book.destroyed[id].load(), 1) << "receiver " << id;
 }

@@ -19,7 +19,9 @@ using receiver_ptr = endpoint_map::receiver_ptr;
 
 /// A receiver that counts its destructions and remembers its name.
 struct probe : ref_counted {
-  probe(int id, int& destroyed) : id{id}, destroyed{destroyed} {}
+  probe(int id, int& destroyed)
+      : id{id}
+      , destroyed{destroyed} {}
   ~probe() override { ++destroyed; }
   int id;
   int& destroyed;
@@ -250,7 +252,10 @@ namespace {
 /// A receiver whose destructor removes another endpoint from the same map,
 /// as an actor that unregisters its helpers would.
 struct chained : ref_counted {
-  chained(endpoint_map& map, uid next, int& destroyed) : map{map}, next{next}, destroyed{destroyed} {}
+  chained(endpoint_map& map, uid next, int& destroyed)
+      : map{map}
+      , next{next}
+      , destroyed{destroyed} {}
   ~chained() override {
     ++destroyed;
     if (next.valid()) {
@@ -303,7 +308,7 @@ TEST_F(endpoint_map_test, clear_releases_everything_exactly_once) {
 TEST_F(endpoint_map_test, clear_copes_with_receivers_that_remove_others_while_released) {
   endpoint_map map{15};
   auto outer = make_intrusive<chained>(map, uid{}, destroyed);
-  ASSERT_TRUE(map.insert(outer)); // slot 0, released first
+  ASSERT_TRUE(map.insert(outer));  // slot 0, released first
   auto inner = insert_one(map, 1); // slot 1, removed by outer's destructor
   outer->next = inner;
   outer.reset();

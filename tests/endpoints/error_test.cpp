@@ -17,25 +17,26 @@ struct code_info {
 
 // The numbers are wire protocol: this table pins them.
 constexpr code_info all_codes[] = {
-  {error::broken_promise, 1, "broken_promise"},
-  {error::request_maybe_delivered, 2, "request_maybe_delivered"},
-  {error::endpoint_not_found, 3, "endpoint_not_found"},
-  {error::connection_failed, 4, "connection_failed"},
-  {error::timed_out, 5, "timed_out"},
-  {error::cancelled, 6, "cancelled"},
-  {error::serialization_failed, 7, "serialization_failed"},
-  {error::checksum_failed, 8, "checksum_failed"},
-  {error::packet_too_large, 9, "packet_too_large"},
-  {error::incompatible_protocol, 10, "incompatible_protocol"},
-  {error::unauthorized, 11, "unauthorized"},
-  {error::malformed_packet, 12, "malformed_packet"},
-  {error::wrong_message_type, 13, "wrong_message_type"},
-  {error::transport_closed, 14, "transport_closed"},
+    {error::broken_promise, 1, "broken_promise"},
+    {error::request_maybe_delivered, 2, "request_maybe_delivered"},
+    {error::endpoint_not_found, 3, "endpoint_not_found"},
+    {error::connection_failed, 4, "connection_failed"},
+    {error::timed_out, 5, "timed_out"},
+    {error::cancelled, 6, "cancelled"},
+    {error::serialization_failed, 7, "serialization_failed"},
+    {error::checksum_failed, 8, "checksum_failed"},
+    {error::packet_too_large, 9, "packet_too_large"},
+    {error::incompatible_protocol, 10, "incompatible_protocol"},
+    {error::unauthorized, 11, "unauthorized"},
+    {error::malformed_packet, 12, "malformed_packet"},
+    {error::wrong_message_type, 13, "wrong_message_type"},
+    {error::transport_closed, 14, "transport_closed"},
 };
 
 class app_category final : public std::error_category {
 public:
-  explicit app_category(const char* name) : name_{name} {}
+  explicit app_category(const char* name)
+      : name_{name} {}
   const char* name() const noexcept override { return name_; }
   std::string message(int) const override { return "app failure"; }
 
@@ -107,5 +108,9 @@ TEST(error_test, a_second_category_with_a_taken_name_is_refused) {
   EXPECT_TRUE(try_register_error_category(first));
   EXPECT_FALSE(try_register_error_category(second));
   EXPECT_TRUE(try_register_error_category(grainflow_category())); // same object again
+  EXPECT_EQ(find_error_category("error_test.clash"), &first);
+  // register_error_category treats a clash as a programmer error: debug
+  // builds stop on it, release builds keep the first category.
+  EXPECT_DEBUG_DEATH(register_error_category(second), "already uses this name");
   EXPECT_EQ(find_error_category("error_test.clash"), &first);
 }

@@ -21,7 +21,8 @@ struct base : ref_counted {
 };
 
 struct derived : base {
-  explicit derived(int v) : value{v} {}
+  explicit derived(int v)
+      : value{v} {}
   int kind() const override { return 1; }
   int value;
 };
@@ -33,15 +34,18 @@ protected:
 
 } // namespace
 
-TEST_F(intrusive_ptr_test, make_counted_adopts_the_initial_reference) {
+TEST_F(intrusive_ptr_test, make_intrusive_adopts_the_initial_reference) {
   {
     auto p = make_intrusive<derived>(7);
     EXPECT_EQ(p->use_count(), 1u);
     EXPECT_EQ(p->value, 7);
     EXPECT_EQ((*p).value, 7);
     EXPECT_TRUE(p);
+    auto q = make_intrusive<derived>(8);
+    EXPECT_EQ(q->use_count(), 1u);
+    EXPECT_EQ(q->value, 8);
   }
-  EXPECT_EQ(destroyed, 1);
+  EXPECT_EQ(destroyed, 2);
 }
 
 TEST_F(intrusive_ptr_test, a_null_pointer_owns_nothing) {

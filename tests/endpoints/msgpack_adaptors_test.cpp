@@ -169,7 +169,7 @@ TEST(msgpack_adaptors_test, malformed_uids_throw_type_error) {
   expect_type_error<uid>(craft([](auto& pk) {
     pk.pack_array(2);
     pk.pack_uint64(1);
-    pk.pack_double(2.0);
+    pk.pack_double(2.5);
   }));
 }
 
@@ -184,14 +184,14 @@ TEST(msgpack_adaptors_test, malformed_addresses_throw_type_error) {
     });
   };
   EXPECT_EQ(addr(4, 4, 80).get().as<na>(), na::ipv4({1, 1, 1, 1}, 80)) << "the baseline decodes";
-  expect_type_error<na>(addr(5, 4, 80));      // unknown family
-  expect_type_error<na>(addr(0, 4, 80));      // unknown family
-  expect_type_error<na>(addr(260, 4, 80));    // family out of u8 range
-  expect_type_error<na>(addr(4, 16, 80));     // v4 with 16 bytes
-  expect_type_error<na>(addr(6, 4, 80));      // v6 with 4 bytes
-  expect_type_error<na>(addr(4, 0, 80));      // empty bytes
-  expect_type_error<na>(addr(6, 17, 80));     // too many bytes
-  expect_type_error<na>(addr(4, 4, 65536));   // port out of range
+  expect_type_error<na>(addr(5, 4, 80));    // unknown family
+  expect_type_error<na>(addr(0, 4, 80));    // unknown family
+  expect_type_error<na>(addr(260, 4, 80));  // family out of u8 range
+  expect_type_error<na>(addr(4, 16, 80));   // v4 with 16 bytes
+  expect_type_error<na>(addr(6, 4, 80));    // v6 with 4 bytes
+  expect_type_error<na>(addr(4, 0, 80));    // empty bytes
+  expect_type_error<na>(addr(6, 17, 80));   // too many bytes
+  expect_type_error<na>(addr(4, 4, 65536)); // port out of range
   expect_type_error<na>(craft([](auto& pk) { pk.pack_uint64(4); }));
   expect_type_error<na>(craft([](auto& pk) {
     pk.pack_array(2);

@@ -56,27 +56,27 @@ TEST(network_address_test, ipv6_prints_in_rfc5952_canonical_form) {
     const char* canonical;
   };
   const sample samples[] = {
-    {"[::1]:80", "[::1]:80"},
-    {"[::]:1", "[::]:1"},
-    {"[0:0:0:0:0:0:0:1]:80", "[::1]:80"},
-    {"[2001:DB8:0:0:0:0:2:1]:443", "[2001:db8::2:1]:443"},
-    // Leading zeros dropped, but a single zero group stays.
-    {"[2001:0db8:0000:0001:0001:0001:0001:0001]:1", "[2001:db8:0:1:1:1:1:1]:1"},
-    // Longest run wins.
-    {"[2001:0:0:1:0:0:0:1]:1", "[2001:0:0:1::1]:1"},
-    // Equal runs: the first one is compressed.
-    {"[2001:db8:0:0:1:0:0:1]:1", "[2001:db8::1:0:0:1]:1"},
-    {"[1::]:2", "[1::]:2"},
-    {"[1:0:0:0:0:0:0:0]:2", "[1::]:2"},
-    {"[fe80::1:2]:3", "[fe80::1:2]:3"},
-    {"[1:2:3:4:5:6:7:8]:9", "[1:2:3:4:5:6:7:8]:9"},
-    {"[1:2:3:4:5:6:7::]:9", "[1:2:3:4:5:6:7:0]:9"},
-    // IPv4-mapped keeps the dotted tail (RFC 5952 section 5).
-    {"[::ffff:1.2.3.4]:5", "[::ffff:1.2.3.4]:5"},
-    {"[::FFFF:0102:0304]:5", "[::ffff:1.2.3.4]:5"},
-    // Other embedded IPv4 forms print as hex.
-    {"[64:ff9b::192.0.2.33]:5", "[64:ff9b::c000:221]:5"},
-    {"[::1.2.3.4]:5", "[::102:304]:5"},
+      {"[::1]:80", "[::1]:80"},
+      {"[::]:1", "[::]:1"},
+      {"[0:0:0:0:0:0:0:1]:80", "[::1]:80"},
+      {"[2001:DB8:0:0:0:0:2:1]:443", "[2001:db8::2:1]:443"},
+      // Leading zeros dropped, but a single zero group stays.
+      {"[2001:0db8:0000:0001:0001:0001:0001:0001]:1", "[2001:db8:0:1:1:1:1:1]:1"},
+      // Longest run wins.
+      {"[2001:0:0:1:0:0:0:1]:1", "[2001:0:0:1::1]:1"},
+      // Equal runs: the first one is compressed.
+      {"[2001:db8:0:0:1:0:0:1]:1", "[2001:db8::1:0:0:1]:1"},
+      {"[1::]:2", "[1::]:2"},
+      {"[1:0:0:0:0:0:0:0]:2", "[1::]:2"},
+      {"[fe80::1:2]:3", "[fe80::1:2]:3"},
+      {"[1:2:3:4:5:6:7:8]:9", "[1:2:3:4:5:6:7:8]:9"},
+      {"[1:2:3:4:5:6:7::]:9", "[1:2:3:4:5:6:7:0]:9"},
+      // IPv4-mapped keeps the dotted tail (RFC 5952 section 5).
+      {"[::ffff:1.2.3.4]:5", "[::ffff:1.2.3.4]:5"},
+      {"[::FFFF:0102:0304]:5", "[::ffff:1.2.3.4]:5"},
+      // Other embedded IPv4 forms print as hex.
+      {"[64:ff9b::192.0.2.33]:5", "[64:ff9b::c000:221]:5"},
+      {"[::1.2.3.4]:5", "[::102:304]:5"},
   };
   for (const auto& s : samples) {
     SCOPED_TRACE(s.input);
@@ -90,7 +90,7 @@ TEST(network_address_test, ipv6_prints_in_rfc5952_canonical_form) {
 
 TEST(network_address_test, ipv6_bytes_are_in_network_order) {
   auto a = must_parse("[2001:db8::ff00:42:8329]:1");
-  std::array<std::uint8_t, 16> expected{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0,    0,
+  std::array<std::uint8_t, 16> expected{0x20, 0x01, 0x0d, 0xb8, 0, 0,    0,    0,
                                         0,    0,    0xff, 0,    0, 0x42, 0x83, 0x29};
   EXPECT_EQ(a.bytes(), expected);
   EXPECT_EQ(network_address::ipv6(expected, 1), a);
@@ -107,39 +107,39 @@ TEST(network_address_test, an_ipv4_mapped_ipv6_address_differs_from_the_ipv4_add
 
 TEST(network_address_test, malformed_text_is_an_invalid_argument) {
   for (auto text : {
-         "",
-         "1.2.3.4",         // no port
-         "1.2.3.4:",        // empty port
-         "1.2.3.4:65536",   // port out of range
-         "1.2.3.4:-1",      // signed port
-         "1.2.3.4:8O",      // letter in port
-         "1.2.3.4:123456",  // too many port digits
-         "1.2.3:80",        // three parts
-         "1.2.3.4.5:80",    // five parts
-         "1.2.3.256:80",    // part out of range
-         "01.2.3.4:80",     // leading zero, octal or not
-         "1..3.4:80",       // empty part
-         "1.2.3.4 :80",     // stray space
-         "localhost:80",    // names are not resolved
-         "::1:80",          // IPv6 without brackets
-         "[::1]80",         // missing colon
-         "[::1]",           // missing port
-         "[::1:80",         // unclosed bracket
-         "[1.2.3.4]:80",    // IPv4 in brackets
-         "[1:2:3:4:5:6:7:8:9]:1", // nine groups
-         "[1:2:3:4:5:6:7]:1",     // seven groups, no ::
-         "[1::2::3]:1",           // two ::
-         "[:::]:1",               // triple colon
-         "[:1::2]:1",             // lone leading colon
-         "[1::2:]:1",             // lone trailing colon
-         "[12345::]:1",           // group too long
-         "[g::]:1",               // not hex
-         "[1:2:3:4:5:6:7:8::]:1", // :: standing for no group
-         "[1.2.3.4::]:1",         // IPv4 part not last
-         "[::1.2.3]:1",           // short IPv4 tail
-         "[1:2:3:4:5:6:7:1.2.3.4]:1", // IPv4 tail makes nine groups
-         "[fe80::1%eth0]:1",      // zone index
-         "<invalid>",
+           "",
+           "1.2.3.4",                   // no port
+           "1.2.3.4:",                  // empty port
+           "1.2.3.4:65536",             // port out of range
+           "1.2.3.4:-1",                // signed port
+           "1.2.3.4:8O",                // letter in port
+           "1.2.3.4:123456",            // too many port digits
+           "1.2.3:80",                  // three parts
+           "1.2.3.4.5:80",              // five parts
+           "1.2.3.256:80",              // part out of range
+           "01.2.3.4:80",               // leading zero, octal or not
+           "1..3.4:80",                 // empty part
+           "1.2.3.4 :80",               // stray space
+           "localhost:80",              // names are not resolved
+           "::1:80",                    // IPv6 without brackets
+           "[::1]80",                   // missing colon
+           "[::1]",                     // missing port
+           "[::1:80",                   // unclosed bracket
+           "[1.2.3.4]:80",              // IPv4 in brackets
+           "[1:2:3:4:5:6:7:8:9]:1",     // nine groups
+           "[1:2:3:4:5:6:7]:1",         // seven groups, no ::
+           "[1::2::3]:1",               // two ::
+           "[:::]:1",                   // triple colon
+           "[:1::2]:1",                 // lone leading colon
+           "[1::2:]:1",                 // lone trailing colon
+           "[12345::]:1",               // group too long
+           "[g::]:1",                   // not hex
+           "[1:2:3:4:5:6:7:8::]:1",     // :: standing for no group
+           "[1.2.3.4::]:1",             // IPv4 part not last
+           "[::1.2.3]:1",               // short IPv4 tail
+           "[1:2:3:4:5:6:7:1.2.3.4]:1", // IPv4 tail makes nine groups
+           "[fe80::1%eth0]:1",          // zone index
+           "<invalid>",
        }) {
     SCOPED_TRACE(text);
     auto r = network_address::parse(text);

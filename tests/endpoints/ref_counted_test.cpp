@@ -11,7 +11,8 @@ using namespace grainflow;
 namespace {
 
 struct tracked : ref_counted {
-  explicit tracked(std::atomic<int>& destroyed) : destroyed_{&destroyed} {}
+  explicit tracked(std::atomic<int>& destroyed)
+      : destroyed_{&destroyed} {}
   ~tracked() override { destroyed_->fetch_add(1); }
   int payload = 0;
   std::atomic<int>* destroyed_;

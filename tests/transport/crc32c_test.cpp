@@ -52,20 +52,20 @@ struct check_value {
 std::vector<check_value> check_values() {
   // The 48-byte iSCSI SCSI Read (10) command PDU of B.4.
   const std::array<unsigned, 48> read_command{
-    0x01, 0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00,
-    0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x18, 0x28, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+      0x01, 0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00,
+      0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x18, 0x28, 0x00, 0x00, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
   std::vector<std::byte> command;
   for (unsigned b : read_command)
     command.push_back(static_cast<std::byte>(b));
   return {
-    {"32 zero bytes", filled(32, 0x00), 0x8A9136AAu},
-    {"32 0xFF bytes", filled(32, 0xFF), 0x62A8AB43u},
-    {"32 incrementing bytes", counting(32, 0, 1), 0x46DD794Eu},
-    {"32 decrementing bytes", counting(32, 31, -1), 0x113FDB5Cu},
-    {"iSCSI read command", command, 0xD9963A56u},
-    {"123456789", bytes_of("123456789"), 0xE3069283u},
+      {"32 zero bytes", filled(32, 0x00), 0x8A9136AAu},
+      {"32 0xFF bytes", filled(32, 0xFF), 0x62A8AB43u},
+      {"32 incrementing bytes", counting(32, 0, 1), 0x46DD794Eu},
+      {"32 decrementing bytes", counting(32, 31, -1), 0x113FDB5Cu},
+      {"iSCSI read command", command, 0xD9963A56u},
+      {"123456789", bytes_of("123456789"), 0xE3069283u},
   };
 }
 
@@ -114,7 +114,7 @@ TEST(crc32c, hardware_equals_portable_on_random_lengths_and_alignments) {
     const std::uint32_t seed = (i % 2 == 0) ? 0u : static_cast<std::uint32_t>(rng());
     const auto data = std::span{pool}.subspan(offset, size);
     ASSERT_EQ(detail::crc32c_hardware(seed, data), detail::crc32c_portable(seed, data))
-      << "offset " << offset << " size " << size;
+        << "offset " << offset << " size " << size;
   }
 }
 
@@ -129,7 +129,7 @@ TEST(crc32c, hardware_equals_portable_on_large_buffers) {
     for (std::size_t offset = 0; offset < 9; ++offset) {
       const auto data = std::span{pool}.subspan(offset, size);
       ASSERT_EQ(detail::crc32c_hardware(0, data), detail::crc32c_portable(0, data))
-        << "offset " << offset << " size " << size;
+          << "offset " << offset << " size " << size;
     }
   }
 }

@@ -102,7 +102,8 @@ void* operator new[](std::size_t size, std::align_val_t al, const std::nothrow_t
 [[gnu::noinline]] void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
   std::free(p);
 }
-[[gnu::noinline]] void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+[[gnu::noinline]] void operator delete[](void* p, std::align_val_t,
+                                         const std::nothrow_t&) noexcept {
   std::free(p);
 }
 
@@ -115,8 +116,8 @@ struct sample {
   uid token;
   std::vector<std::byte> payload;
   friend bool operator==(const sample& a, const sample& b) {
-    return a.token.first == b.token.first && a.token.second == b.token.second
-           && a.payload == b.payload;
+    return a.token.first == b.token.first && a.token.second == b.token.second &&
+           a.payload == b.payload;
   }
 };
 
@@ -158,8 +159,8 @@ stream random_stream(std::mt19937_64& rng, std::size_t count, std::size_t max_pa
 stream varied_stream() {
   std::mt19937_64 rng{3};
   stream s;
-  for (std::size_t size : {0u, 1u, 2u, 3u, 4u, 7u, 8u, 20u, 23u, 24u, 25u, 100u, 255u, 256u,
-                           1000u, 0u, 4u, 1500u, 1u, 0u})
+  for (std::size_t size : {0u,  1u,   2u,   3u,   4u,    7u, 8u, 20u,   23u, 24u,
+                           25u, 100u, 255u, 256u, 1000u, 0u, 4u, 1500u, 1u,  0u})
     s.add(random_token(rng), random_payload(rng, size));
   return s;
 }
@@ -450,16 +451,16 @@ TEST(packet_decoder, random_damage_never_yields_a_wrong_packet) {
     else
       damaged[pos] ^= static_cast<std::byte>(1 + rng() % 255); // one byte, changed
     const std::size_t packet =
-      static_cast<std::size_t>(std::upper_bound(s.starts.begin(), s.starts.end(), pos)
-                               - s.starts.begin())
-      - 1;
+        static_cast<std::size_t>(std::upper_bound(s.starts.begin(), s.starts.end(), pos) -
+                                 s.starts.begin()) -
+        1;
     const std::size_t max_chunk = 1 + rng() % 300;
 
     packet_decoder decoder{limit};
     auto out = feed(decoder, damaged, [&] { return 1 + rng() % max_chunk; });
 
-    SCOPED_TRACE(testing::Message() << "round " << round << " byte " << pos << " packet "
-                                    << packet);
+    SCOPED_TRACE(testing::Message()
+                 << "round " << round << " byte " << pos << " packet " << packet);
     ASSERT_EQ(out.samples.size(), packet) << "exactly the packets before the damage";
     for (std::size_t i = 0; i < packet; ++i)
       ASSERT_TRUE(out.samples[i] == s.samples[i]);

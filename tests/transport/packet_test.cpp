@@ -34,11 +34,11 @@ const uid example_token{.first = 0x0102030405060708u, .second = 0x11121314151617
 // The worked example of docs/protocol.md: msgpack [1, 2] to example_token.
 // The CRC was computed independently, bit by bit, from the definition.
 const std::vector<std::byte> example_packet = bytes({
-  0x1B, 0x00, 0x00, 0x00,                         // length 27
-  0xE8, 0x41, 0x85, 0x69,                         // checksum 0x698541E8
-  0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, // token.first
-  0x18, 0x17, 0x16, 0x15, 0x14, 0x13, 0x12, 0x11, // token.second
-  0x92, 0x01, 0x02,                               // payload: fixarray(2) 1 2
+    0x1B, 0x00, 0x00, 0x00,                         // length 27
+    0xE8, 0x41, 0x85, 0x69,                         // checksum 0x698541E8
+    0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, // token.first
+    0x18, 0x17, 0x16, 0x15, 0x14, 0x13, 0x12, 0x11, // token.second
+    0x92, 0x01, 0x02,                               // payload: fixarray(2) 1 2
 });
 
 const std::vector<std::byte> example_payload = bytes({0x92, 0x01, 0x02});
@@ -64,8 +64,8 @@ TEST(packet, layout_matches_the_hand_written_example) {
 TEST(packet, empty_payload_is_a_bare_header) {
   std::vector<std::byte> out;
   append_packet(out, uid{}, {});
-  EXPECT_EQ(out, bytes({0x18, 0, 0, 0, 0xEA, 0x9A, 0x70, 0x42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                        0, 0, 0, 0, 0}));
+  EXPECT_EQ(out, bytes({0x18, 0, 0, 0, 0xEA, 0x9A, 0x70, 0x42, 0, 0, 0, 0,
+                        0,    0, 0, 0, 0,    0,    0,    0,    0, 0, 0, 0}));
 }
 
 TEST(packet, append_keeps_what_the_buffer_held) {

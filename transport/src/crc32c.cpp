@@ -1,5 +1,5 @@
-/// CRC32C: the portable slicing-by-8 implementation and the one-time choice
-/// between it and the SSE4.2 implementation in crc32c_sse42.cpp.
+// CRC32C: the portable slicing-by-8 implementation and the one-time choice
+// between it and the SSE4.2 implementation in crc32c_sse42.cpp.
 
 #include "grainflow/transport/crc32c.hpp"
 
@@ -35,13 +35,13 @@ constexpr slice_tables make_slice_tables() noexcept {
 // Computed by the compiler: no start-up cost and no initialisation race.
 constexpr slice_tables tables = make_slice_tables();
 
-static_assert(tables[0][1] == 0xF26B8303u, "CRC32C byte table does not match the Castagnoli polynomial");
+static_assert(tables[0][1] == 0xF26B8303u,
+              "CRC32C byte table does not match the Castagnoli polynomial");
 
 using crc32c_function = std::uint32_t (*)(std::uint32_t, std::span<const std::byte>) noexcept;
 
 crc32c_function choose_implementation() noexcept {
-  return detail::crc32c_hardware_available() ? &detail::crc32c_hardware
-                                             : &detail::crc32c_portable;
+  return detail::crc32c_hardware_available() ? &detail::crc32c_hardware : &detail::crc32c_portable;
 }
 
 } // namespace
@@ -55,9 +55,9 @@ std::uint32_t detail::crc32c_portable(std::uint32_t crc, std::span<const std::by
   for (; size >= 8; size -= 8, next += 8) {
     const std::uint32_t lo = detail::load_le32(next) ^ reg;
     const std::uint32_t hi = detail::load_le32(next + 4);
-    reg = tables[7][lo & 0xFFu] ^ tables[6][(lo >> 8) & 0xFFu] ^ tables[5][(lo >> 16) & 0xFFu]
-          ^ tables[4][lo >> 24] ^ tables[3][hi & 0xFFu] ^ tables[2][(hi >> 8) & 0xFFu]
-          ^ tables[1][(hi >> 16) & 0xFFu] ^ tables[0][hi >> 24];
+    reg = tables[7][lo & 0xFFu] ^ tables[6][(lo >> 8) & 0xFFu] ^ tables[5][(lo >> 16) & 0xFFu] ^
+          tables[4][lo >> 24] ^ tables[3][hi & 0xFFu] ^ tables[2][(hi >> 8) & 0xFFu] ^
+          tables[1][(hi >> 16) & 0xFFu] ^ tables[0][hi >> 24];
   }
   for (; size > 0; --size, ++next)
     reg = (reg >> 8) ^ tables[0][(reg ^ std::to_integer<std::uint32_t>(*next)) & 0xFFu];

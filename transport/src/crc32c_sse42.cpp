@@ -1,14 +1,14 @@
-/// CRC32C with the SSE4.2 crc32 instruction.
-///
-/// Why this is the only translation unit with SSE4.2 code, and why it uses
-/// per-function target attributes rather than -msse4.2 for the file: code
-/// compiled for SSE4.2 must never run before the CPU check. With -msse4.2 the
-/// compiler may use SSE4.2 (and POPCNT) anywhere in the file, including in
-/// inline functions from headers (std::span, std::memcpy wrappers) emitted
-/// here; the linker keeps one copy of each such function for the whole
-/// program and may pick this one, so unrelated code could crash with SIGILL
-/// on an old CPU. Marking only the functions below keeps the instruction set
-/// where the dispatcher in crc32c.cpp can guard it.
+// CRC32C with the SSE4.2 crc32 instruction.
+//
+// Why this is the only translation unit with SSE4.2 code, and why it uses
+// per-function target attributes rather than -msse4.2 for the file: code
+// compiled for SSE4.2 must never run before the CPU check. With -msse4.2 the
+// compiler may use SSE4.2 (and POPCNT) anywhere in the file, including in
+// inline functions from headers (std::span, std::memcpy wrappers) emitted
+// here; the linker keeps one copy of each such function for the whole
+// program and may pick this one, so unrelated code could crash with SIGILL
+// on an old CPU. Marking only the functions below keeps the instruction set
+// where the dispatcher in crc32c.cpp can guard it.
 
 #include "grainflow/transport/crc32c.hpp"
 
@@ -16,7 +16,7 @@
 #include <cstring>
 
 #if defined(__x86_64__)
-#  include <nmmintrin.h>
+#include <nmmintrin.h>
 #endif
 
 namespace grainflow {
@@ -78,8 +78,8 @@ constexpr shift_tables make_shift_tables(std::size_t bytes) noexcept {
 }
 
 std::uint32_t shift(const shift_tables& tables, std::uint32_t reg) noexcept {
-  return tables[0][reg & 0xFFu] ^ tables[1][(reg >> 8) & 0xFFu] ^ tables[2][(reg >> 16) & 0xFFu]
-         ^ tables[3][reg >> 24];
+  return tables[0][reg & 0xFFu] ^ tables[1][(reg >> 8) & 0xFFu] ^ tables[2][(reg >> 16) & 0xFFu] ^
+         tables[3][reg >> 24];
 }
 
 // The crc32 instruction has a latency of three cycles and a throughput of one
@@ -100,9 +100,10 @@ std::uint64_t load64(const std::byte* p) noexcept {
   return value;
 }
 
-__attribute__((target("sse4.2"))) std::uint64_t
-three_lanes(std::uint64_t reg, const std::byte*& next, std::size_t& size, std::size_t lane,
-            const shift_tables& joiner) noexcept {
+__attribute__((target("sse4.2"))) std::uint64_t three_lanes(std::uint64_t reg,
+                                                            const std::byte*& next,
+                                                            std::size_t& size, std::size_t lane,
+                                                            const shift_tables& joiner) noexcept {
   while (size >= 3 * lane) {
     std::uint64_t reg1 = 0;
     std::uint64_t reg2 = 0;

@@ -1,4 +1,4 @@
-/// Encoding and decoding single packets.
+// Encoding and decoding single packets.
 
 #include "grainflow/transport/packet.hpp"
 
@@ -24,8 +24,8 @@ void append_packet(std::vector<std::byte>& out, const uid& token,
   if (!payload.empty())
     std::memcpy(packet + packet_header_size, payload.data(), payload.size());
   detail::store_le32(packet + packet_length_offset, static_cast<std::uint32_t>(length));
-  const auto covered = std::span<const std::byte>{packet + packet_token_offset,
-                                                  length - packet_token_offset};
+  const auto covered =
+      std::span<const std::byte>{packet + packet_token_offset, length - packet_token_offset};
   detail::store_le32(packet + packet_checksum_offset, crc32c(covered));
 }
 
@@ -44,9 +44,9 @@ result<packet_view> parse_packet(std::span<const std::byte> bytes,
   if (crc32c(bytes.subspan(packet_token_offset)) != checksum)
     return error::checksum_failed;
   return packet_view{
-    .token = {.first = detail::load_le64(bytes.data() + packet_token_offset),
-              .second = detail::load_le64(bytes.data() + packet_token_offset + 8)},
-    .payload = bytes.subspan(packet_header_size),
+      .token = {.first = detail::load_le64(bytes.data() + packet_token_offset),
+                .second = detail::load_le64(bytes.data() + packet_token_offset + 8)},
+      .payload = bytes.subspan(packet_header_size),
   };
 }
 

@@ -1,4 +1,4 @@
-/// The streaming packet decoder.
+// The streaming packet decoder.
 
 #include "grainflow/transport/packet_decoder.hpp"
 
@@ -21,20 +21,19 @@ constexpr std::size_t initial_capacity = 16 * 1024;
 } // namespace
 
 packet_decoder::packet_decoder(std::size_t max_packet_size) noexcept
-  : max_packet_size_(max_packet_size) {
+    : max_packet_size_(max_packet_size) {
   assert(max_packet_size >= packet_header_size);
 }
 
 packet_decoder::packet_decoder(packet_decoder&& other) noexcept
-  : storage_(std::move(other.storage_))
-  , capacity_(std::exchange(other.capacity_, 0))
-  , begin_(std::exchange(other.begin_, 0))
-  , end_(std::exchange(other.end_, 0))
-  , prepared_(std::exchange(other.prepared_, 0))
-  , max_packet_size_(other.max_packet_size_)
-  , packets_decoded_(std::exchange(other.packets_decoded_, 0))
-  , error_(std::exchange(other.error_, std::error_code{})) {
-}
+    : storage_(std::move(other.storage_))
+    , capacity_(std::exchange(other.capacity_, 0))
+    , begin_(std::exchange(other.begin_, 0))
+    , end_(std::exchange(other.end_, 0))
+    , prepared_(std::exchange(other.prepared_, 0))
+    , max_packet_size_(other.max_packet_size_)
+    , packets_decoded_(std::exchange(other.packets_decoded_, 0))
+    , error_(std::exchange(other.error_, std::error_code{})) {}
 
 packet_decoder& packet_decoder::operator=(packet_decoder&& other) noexcept {
   if (this != &other) {

@@ -1,4 +1,4 @@
-/// Framing a payload that was serialized in place.
+// Framing a payload that was serialized in place.
 
 #include "grainflow/transport/packet_writer.hpp"
 
@@ -31,8 +31,8 @@ result<void> finish_packet(std::vector<std::byte>& out, std::size_t start,
   }
   std::byte* packet = out.data() + start;
   detail::store_le32(packet + packet_length_offset, static_cast<std::uint32_t>(length));
-  const auto covered = std::span<const std::byte>{packet + packet_token_offset,
-                                                  length - packet_token_offset};
+  const auto covered =
+      std::span<const std::byte>{packet + packet_token_offset, length - packet_token_offset};
   detail::store_le32(packet + packet_checksum_offset, crc32c(covered));
   return success();
 }
@@ -41,8 +41,9 @@ result<void> finish_packet(std::vector<std::byte>& out, std::size_t start,
 
 packet_writer::packet_writer(std::vector<std::byte>& out, const uid& token,
                              std::size_t max_packet_size)
-  : sink_(out), start_(begin_packet(out, token)), max_packet_size_(max_packet_size) {
-}
+    : sink_(out)
+    , start_(begin_packet(out, token))
+    , max_packet_size_(max_packet_size) {}
 
 packet_writer::~packet_writer() {
   if (!finished_)

@@ -21,6 +21,17 @@ namespace grainflow::detail {
 
 /// The answer to an actor's call, as it travels through the actor's mailbox
 /// to the continuation.
+/// Records `context` as this thread's CAF worker when it is one. A worker
+/// thread runs the same worker until its actor system ends, so once seen it
+/// stays right for every later actor on this thread.
+void note_worker(caf::execution_unit* context) noexcept;
+
+/// Where to schedule `target` when a message from this thread wakes it: this
+/// thread's worker when it serves target's actor system — so a hand-off
+/// between two actors runs next on the same core, as CAF's own sends do —
+/// and null (CAF's shared queue) otherwise.
+caf::execution_unit* enqueue_context(const caf::strong_actor_ptr& target) noexcept;
+
 template <class Rep>
 struct reply_envelope {
   result<Rep> outcome = error::cancelled;
@@ -65,7 +76,7 @@ private:
     // and the caller gets broken_promise (INV-PROMISE-02).
     actor_->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
                                               std::move(request)),
-                    nullptr);
+                    enqueue_context(actor_));
   }
 
   flow_transport& transport_;
@@ -137,10 +148,12 @@ void then(Self* self, reply_future<Rep> future, F on_result) {
     detail::report_misuse("then() on a consumed reply_future");
     return;
   }
+  detail::note_worker(self->context());
   auto request_id = self->new_request_id(caf::message_priority::normal);
   auto response_id = request_id.response_id();
   caf::response_handle<Self, caf::message, false>{response_id, self}.then(
-    [on_result](detail::reply_envelope<Rep>& envelope) mutable {
+    [self, on_result](detail::reply_envelope<Rep>& envelope) mutable {
+      detail::note_worker(self->context());
       on_result(std::move(envelope.outcome));
     },
     [on_result, state](caf::error& err) mutable {
@@ -161,7 +174,7 @@ void then(Self* self, reply_future<Rep> future, F on_result) {
                       response_id](result<Rep>&& outcome) {
     target->enqueue(caf::make_mailbox_element(nullptr, response_id, {},
                                               detail::reply_envelope<Rep>{std::move(outcome)}),
-                    nullptr);
+                    detail::enqueue_context(target));
   });
 }
 

@@ -40,33 +40,38 @@ public:
 
   /// Points at `ptr`, adding a reference if `add_ref`; pass `false` to adopt a
   /// reference the caller already owns (as `make_intrusive` does).
-  intrusive_ptr(T* ptr, bool add_ref = true) noexcept : ptr_{ptr} {
+  intrusive_ptr(T* ptr, bool add_ref = true) noexcept
+      : ptr_{ptr} {
     if (ptr_ != nullptr && add_ref)
       ptr_->ref();
   }
 
   /// Shares `other`'s object.
-  intrusive_ptr(const intrusive_ptr& other) noexcept : intrusive_ptr{other.ptr_, true} {
+  intrusive_ptr(const intrusive_ptr& other) noexcept
+      : intrusive_ptr{other.ptr_, true} {
     // nop
   }
 
   /// Takes `other`'s reference, leaving it null.
-  intrusive_ptr(intrusive_ptr&& other) noexcept : ptr_{other.release()} {
+  intrusive_ptr(intrusive_ptr&& other) noexcept
+      : ptr_{other.release()} {
     // nop
   }
 
   /// Shares `other`'s object, e.g. `intrusive_ptr<base>` from
   /// `intrusive_ptr<derived>`.
   template <class U>
-    requires std::convertible_to<U*, T*>
-  intrusive_ptr(const intrusive_ptr<U>& other) noexcept : intrusive_ptr{other.get(), true} {
+  requires std::convertible_to<U*, T*> intrusive_ptr(const intrusive_ptr<U>& other)
+  noexcept
+      : intrusive_ptr{other.get(), true} {
     // nop
   }
 
   /// Takes `other`'s reference, leaving it null.
   template <class U>
-    requires std::convertible_to<U*, T*>
-  intrusive_ptr(intrusive_ptr<U>&& other) noexcept : ptr_{other.release()} {
+  requires std::convertible_to<U*, T*> intrusive_ptr(intrusive_ptr<U>&& other)
+  noexcept
+      : ptr_{other.release()} {
     // nop
   }
 
@@ -147,6 +152,10 @@ private:
 
 /// Creates a `T` with `new` and adopts its initial reference, so the result
 /// holds the only reference (use_count() == 1).
+///
+/// Not named `make_counted` on purpose: CAF calls its own `make_counted`
+/// unqualified, and argument-dependent lookup would find ours too whenever a
+/// grainflow type (a lambda defined in grainflow, say) is among the arguments.
 template <class T, class... Ts>
 [[nodiscard]] intrusive_ptr<T> make_intrusive(Ts&&... xs) {
   return intrusive_ptr<T>{new T(std::forward<Ts>(xs)...), false};

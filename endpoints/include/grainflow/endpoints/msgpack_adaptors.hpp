@@ -64,146 +64,148 @@ void error_code_to_msgpack(msgpack::object::with_zone& out, const std::error_cod
 
 namespace msgpack {
 MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
-namespace adaptor {
+  namespace adaptor {
 
-// -- uid ----------------------------------------------------------------------
+  // -- uid ----------------------------------------------------------------------
 
-/// Decodes a grainflow::uid.
-template <>
-struct convert<grainflow::uid> {
-  const msgpack::object& operator()(const msgpack::object& o, grainflow::uid& v) const {
-    v = grainflow::detail::uid_from_msgpack(o);
-    return o;
-  }
-};
-
-/// Encodes a grainflow::uid.
-template <>
-struct pack<grainflow::uid> {
-  template <class Stream>
-  msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& o, const grainflow::uid& v) const {
-    o.pack_array(2);
-    o.pack_uint64(v.first);
-    o.pack_uint64(v.second);
-    return o;
-  }
-};
-
-/// Builds a msgpack::object from a grainflow::uid.
-template <>
-struct object_with_zone<grainflow::uid> {
-  void operator()(msgpack::object::with_zone& o, const grainflow::uid& v) const {
-    grainflow::detail::uid_to_msgpack(o, v);
-  }
-};
-
-// -- network_address ----------------------------------------------------------
-
-/// Decodes a grainflow::network_address.
-template <>
-struct convert<grainflow::network_address> {
-  const msgpack::object& operator()(const msgpack::object& o, grainflow::network_address& v) const {
-    v = grainflow::detail::network_address_from_msgpack(o);
-    return o;
-  }
-};
-
-/// Encodes a grainflow::network_address.
-template <>
-struct pack<grainflow::network_address> {
-  template <class Stream>
-  msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& o,
-                                      const grainflow::network_address& v) const {
-    if (!v.valid()) {
-      o.pack_nil();
+  /// Decodes a grainflow::uid.
+  template <>
+  struct convert<grainflow::uid> {
+    const msgpack::object& operator()(const msgpack::object& o, grainflow::uid& v) const {
+      v = grainflow::detail::uid_from_msgpack(o);
       return o;
     }
-    // IPv4 travels as its 4 bytes, not IPv4-mapped: the wire should not
-    // depend on how this class happens to store it.
-    const std::uint32_t size = v.is_v4() ? 4 : 16;
-    o.pack_array(3);
-    o.pack_uint8(v.is_v4() ? 4 : 6);
-    o.pack_bin(size);
-    o.pack_bin_body(reinterpret_cast<const char*>(v.bytes().data() + 16 - size), size);
-    o.pack_uint16(v.port());
-    return o;
-  }
-};
+  };
 
-/// Builds a msgpack::object from a grainflow::network_address.
-template <>
-struct object_with_zone<grainflow::network_address> {
-  void operator()(msgpack::object::with_zone& o, const grainflow::network_address& v) const {
-    grainflow::detail::network_address_to_msgpack(o, v);
-  }
-};
+  /// Encodes a grainflow::uid.
+  template <>
+  struct pack<grainflow::uid> {
+    template <class Stream>
+    msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& o, const grainflow::uid& v) const {
+      o.pack_array(2);
+      o.pack_uint64(v.first);
+      o.pack_uint64(v.second);
+      return o;
+    }
+  };
 
-// -- endpoint -----------------------------------------------------------------
+  /// Builds a msgpack::object from a grainflow::uid.
+  template <>
+  struct object_with_zone<grainflow::uid> {
+    void operator()(msgpack::object::with_zone& o, const grainflow::uid& v) const {
+      grainflow::detail::uid_to_msgpack(o, v);
+    }
+  };
 
-/// Decodes a grainflow::endpoint.
-template <>
-struct convert<grainflow::endpoint> {
-  const msgpack::object& operator()(const msgpack::object& o, grainflow::endpoint& v) const {
-    v = grainflow::detail::endpoint_from_msgpack(o);
-    return o;
-  }
-};
+  // -- network_address ----------------------------------------------------------
 
-/// Encodes a grainflow::endpoint.
-template <>
-struct pack<grainflow::endpoint> {
-  template <class Stream>
-  msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& o,
-                                      const grainflow::endpoint& v) const {
-    o.pack_array(2);
-    o.pack(v.address);
-    o.pack(v.token);
-    return o;
-  }
-};
+  /// Decodes a grainflow::network_address.
+  template <>
+  struct convert<grainflow::network_address> {
+    const msgpack::object& operator()(const msgpack::object& o,
+                                      grainflow::network_address& v) const {
+      v = grainflow::detail::network_address_from_msgpack(o);
+      return o;
+    }
+  };
 
-/// Builds a msgpack::object from a grainflow::endpoint.
-template <>
-struct object_with_zone<grainflow::endpoint> {
-  void operator()(msgpack::object::with_zone& o, const grainflow::endpoint& v) const {
-    grainflow::detail::endpoint_to_msgpack(o, v);
-  }
-};
+  /// Encodes a grainflow::network_address.
+  template <>
+  struct pack<grainflow::network_address> {
+    template <class Stream>
+    msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& o,
+                                        const grainflow::network_address& v) const {
+      if (!v.valid()) {
+        o.pack_nil();
+        return o;
+      }
+      // IPv4 travels as its 4 bytes, not IPv4-mapped: the wire should not
+      // depend on how this class happens to store it.
+      const std::uint32_t size = v.is_v4() ? 4 : 16;
+      o.pack_array(3);
+      o.pack_uint8(v.is_v4() ? 4 : 6);
+      o.pack_bin(size);
+      o.pack_bin_body(reinterpret_cast<const char*>(v.bytes().data() + 16 - size), size);
+      o.pack_uint16(v.port());
+      return o;
+    }
+  };
 
-// -- std::error_code ----------------------------------------------------------
+  /// Builds a msgpack::object from a grainflow::network_address.
+  template <>
+  struct object_with_zone<grainflow::network_address> {
+    void operator()(msgpack::object::with_zone& o, const grainflow::network_address& v) const {
+      grainflow::detail::network_address_to_msgpack(o, v);
+    }
+  };
 
-/// Decodes a std::error_code whose category is registered.
-template <>
-struct convert<std::error_code> {
-  const msgpack::object& operator()(const msgpack::object& o, std::error_code& v) const {
-    v = grainflow::detail::error_code_from_msgpack(o);
-    return o;
-  }
-};
+  // -- endpoint -----------------------------------------------------------------
 
-/// Encodes a std::error_code as its category's name and its value.
-template <>
-struct pack<std::error_code> {
-  template <class Stream>
-  msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& o, const std::error_code& v) const {
-    std::string_view name = v.category().name();
-    const auto size = static_cast<std::uint32_t>(name.size());
-    o.pack_array(2);
-    o.pack_str(size);
-    o.pack_str_body(name.data(), size);
-    o.pack_int(v.value());
-    return o;
-  }
-};
+  /// Decodes a grainflow::endpoint.
+  template <>
+  struct convert<grainflow::endpoint> {
+    const msgpack::object& operator()(const msgpack::object& o, grainflow::endpoint& v) const {
+      v = grainflow::detail::endpoint_from_msgpack(o);
+      return o;
+    }
+  };
 
-/// Builds a msgpack::object from a std::error_code.
-template <>
-struct object_with_zone<std::error_code> {
-  void operator()(msgpack::object::with_zone& o, const std::error_code& v) const {
-    grainflow::detail::error_code_to_msgpack(o, v);
-  }
-};
+  /// Encodes a grainflow::endpoint.
+  template <>
+  struct pack<grainflow::endpoint> {
+    template <class Stream>
+    msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& o,
+                                        const grainflow::endpoint& v) const {
+      o.pack_array(2);
+      o.pack(v.address);
+      o.pack(v.token);
+      return o;
+    }
+  };
 
-} // namespace adaptor
+  /// Builds a msgpack::object from a grainflow::endpoint.
+  template <>
+  struct object_with_zone<grainflow::endpoint> {
+    void operator()(msgpack::object::with_zone& o, const grainflow::endpoint& v) const {
+      grainflow::detail::endpoint_to_msgpack(o, v);
+    }
+  };
+
+  // -- std::error_code ----------------------------------------------------------
+
+  /// Decodes a std::error_code whose category is registered.
+  template <>
+  struct convert<std::error_code> {
+    const msgpack::object& operator()(const msgpack::object& o, std::error_code& v) const {
+      v = grainflow::detail::error_code_from_msgpack(o);
+      return o;
+    }
+  };
+
+  /// Encodes a std::error_code as its category's name and its value.
+  template <>
+  struct pack<std::error_code> {
+    template <class Stream>
+    msgpack::packer<Stream>& operator()(msgpack::packer<Stream>& o,
+                                        const std::error_code& v) const {
+      std::string_view name = v.category().name();
+      const auto size = static_cast<std::uint32_t>(name.size());
+      o.pack_array(2);
+      o.pack_str(size);
+      o.pack_str_body(name.data(), size);
+      o.pack_int(v.value());
+      return o;
+    }
+  };
+
+  /// Builds a msgpack::object from a std::error_code.
+  template <>
+  struct object_with_zone<std::error_code> {
+    void operator()(msgpack::object::with_zone& o, const std::error_code& v) const {
+      grainflow::detail::error_code_to_msgpack(o, v);
+    }
+  };
+
+  } // namespace adaptor
 } // MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS)
 } // namespace msgpack

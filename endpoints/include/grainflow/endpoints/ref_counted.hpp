@@ -13,8 +13,9 @@ namespace grainflow {
 /// network thread can keep a receiver alive past its removal without a lock.
 ///
 /// A new object starts with a count of 1, owned by whoever created it;
-/// `make_intrusive` hands that reference to an `intrusive_ptr` instead of adding
-/// one. Objects must be created with `new` (deref() deletes).
+/// `make_intrusive` hands that reference to an
+/// `intrusive_ptr` instead of adding one. Objects must be created with `new`
+/// (deref() deletes).
 ///
 /// Thread safety: ref(), deref() and use_count() may be called from any
 /// thread concurrently.
@@ -55,7 +56,8 @@ protected:
   ref_counted() noexcept = default;
 
   /// A copy is a new object with its own single reference.
-  ref_counted(const ref_counted&) noexcept : refs_{1} {
+  ref_counted(const ref_counted&) noexcept
+      : refs_{1} {
     // nop
   }
 

@@ -62,7 +62,9 @@ namespace std {
 template <>
 struct hash<grainflow::uid> {
   /// Returns `grainflow::uid_hash{}(x)`.
-  std::size_t operator()(const grainflow::uid& x) const noexcept { return grainflow::uid_hash{}(x); }
+  std::size_t operator()(const grainflow::uid& x) const noexcept {
+    return grainflow::uid_hash{}(x);
+  }
 };
 
 } // namespace std

@@ -1,3 +1,6 @@
+#pragma once
+
+/// @file
 /// CRC32C (Castagnoli), the checksum of every grainflow packet.
 ///
 /// Parameters (the iSCSI CRC of RFC 3720): polynomial 0x1EDC6F41, processed
@@ -7,8 +10,6 @@
 /// The CPU's crc32 instruction (SSE4.2) is used when the processor has it, a
 /// portable slicing-by-8 table implementation otherwise; the choice is made
 /// once, on first use. All functions are thread-safe and never fail.
-
-#pragma once
 
 #include <cstddef>
 #include <cstdint>

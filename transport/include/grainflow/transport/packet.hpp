@@ -1,3 +1,6 @@
+#pragma once
+
+/// @file
 /// The grainflow packet: the unit of framing on TCP and in shared memory.
 ///
 /// Layout (all integers little-endian; docs/protocol.md has the full text):
@@ -9,8 +12,6 @@
 ///     24     n    payload   msgpack
 ///
 /// A receiver accepts `packet_header_size <= length <= max_packet_size`.
-
-#pragma once
 
 #include <cstddef>
 #include <cstdint>
@@ -38,8 +39,7 @@ inline constexpr std::size_t packet_token_offset = 8;
 
 static_assert(packet_token_offset + 16 == packet_header_size,
               "the token must end where the payload begins");
-static_assert(default_max_packet_size <= UINT32_MAX,
-              "the length field is 32 bits wide");
+static_assert(default_max_packet_size <= UINT32_MAX, "the length field is 32 bits wide");
 
 // -- packet_view --------------------------------------------------------------
 

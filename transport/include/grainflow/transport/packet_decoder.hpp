@@ -1,6 +1,7 @@
-/// Splitting a byte stream (a TCP connection) into checked packets.
-
 #pragma once
+
+/// @file
+/// Splitting a byte stream (a TCP connection) into checked packets.
 
 #include <cstddef>
 #include <cstdint>
@@ -43,24 +44,16 @@ public:
   // -- properties --------------------------------------------------------------
 
   /// Bytes received but not yet returned as packets.
-  std::size_t buffered_bytes() const noexcept {
-    return end_ - begin_;
-  }
+  std::size_t buffered_bytes() const noexcept { return end_ - begin_; }
 
   /// Packets next() has returned so far.
-  std::uint64_t packets_decoded() const noexcept {
-    return packets_decoded_;
-  }
+  std::uint64_t packets_decoded() const noexcept { return packets_decoded_; }
 
   /// The limit given to the constructor.
-  std::size_t max_packet_size() const noexcept {
-    return max_packet_size_;
-  }
+  std::size_t max_packet_size() const noexcept { return max_packet_size_; }
 
   /// The error that stopped this decoder, or an empty code while it works.
-  std::error_code error() const noexcept {
-    return error_;
-  }
+  std::error_code error() const noexcept { return error_; }
 
   // -- input -------------------------------------------------------------------
 

@@ -1,3 +1,6 @@
+#pragma once
+
+/// @file
 /// Serializing a payload straight into the packet buffer, without a copy.
 ///
 /// A packet's length and checksum depend on its payload, which is not known
@@ -12,8 +15,6 @@
 ///     packer.pack(request);
 ///     if (auto done = writer.finish(); !done)
 ///       return done.error(); // error::packet_too_large; buf is as before
-
-#pragma once
 
 #include <cstddef>
 #include <span>
@@ -31,8 +32,8 @@ namespace grainflow {
 /// to a byte vector. Holds a reference: the vector must outlive it.
 class byte_buffer_writer {
 public:
-  explicit byte_buffer_writer(std::vector<std::byte>& buffer) noexcept : buffer_(&buffer) {
-  }
+  explicit byte_buffer_writer(std::vector<std::byte>& buffer) noexcept
+      : buffer_(&buffer) {}
 
   /// Appends `size` bytes at `data`; the signature msgpack::packer calls.
   void write(const char* data, std::size_t size) {
@@ -41,9 +42,7 @@ public:
   }
 
   /// The vector written to.
-  std::vector<std::byte>& buffer() const noexcept {
-    return *buffer_;
-  }
+  std::vector<std::byte>& buffer() const noexcept { return *buffer_; }
 
 private:
   std::vector<std::byte>* buffer_;
@@ -85,22 +84,16 @@ public:
   // -- properties --------------------------------------------------------------
 
   /// Where the payload goes: pack into this.
-  byte_buffer_writer& sink() noexcept {
-    return sink_;
-  }
+  byte_buffer_writer& sink() noexcept { return sink_; }
 
   /// Offset of the packet in the buffer.
-  std::size_t start() const noexcept {
-    return start_;
-  }
+  std::size_t start() const noexcept { return start_; }
 
   /// Payload bytes written so far.
   std::size_t payload_size() const noexcept;
 
   /// Whether finish() has been called (successfully or not).
-  bool finished() const noexcept {
-    return finished_;
-  }
+  bool finished() const noexcept { return finished_; }
 
   // -- operations --------------------------------------------------------------
 

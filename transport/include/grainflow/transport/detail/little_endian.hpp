@@ -1,10 +1,11 @@
+#pragma once
+
+/// @file
 /// Little-endian loads and stores for the wire format.
 ///
 /// The wire is little-endian on every host. These helpers read and write
 /// through std::memcpy, so they accept any alignment, and swap bytes only on
 /// big-endian hosts, where the compiler removes the branch at compile time.
-
-#pragma once
 
 #include <bit>
 #include <cstddef>
@@ -13,8 +14,7 @@
 
 namespace grainflow::detail {
 
-static_assert(std::endian::native == std::endian::little
-                || std::endian::native == std::endian::big,
+static_assert(std::endian::native == std::endian::little || std::endian::native == std::endian::big,
               "grainflow's wire code supports little- and big-endian hosts only");
 
 /// Reverses the byte order of an unsigned integer (std::byteswap is C++23).
