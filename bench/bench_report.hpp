@@ -25,6 +25,11 @@ struct measurement {
   }
 };
 
+/// The faster of two measurements of the same thing (`a` may be empty).
+inline measurement faster(const measurement& a, const measurement& b) {
+  return a.n == 0 || b.seconds < a.seconds ? b : a;
+}
+
 /// Prints `bench=<name> depth=<d> n=<n> seconds=<s> req_per_s=<x> us_per_rt=<y>`.
 void print(const measurement& m);
 

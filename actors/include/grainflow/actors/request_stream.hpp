@@ -113,7 +113,7 @@ private:
     if (!transport_->config().serialize_local_delivery) {
       if (auto receiver = transport_->find_local(endpoint_)) {
         const std::type_info* accepted = receiver->local_type();
-        if (accepted == nullptr || *accepted != typeid(Req))
+        if (accepted == nullptr || (accepted != &typeid(Req) && *accepted != typeid(Req)))
           return error::wrong_message_type;
         transport_->note_local_delivery();
         static_cast<typed_receiver<Req>&>(*receiver).receive_local(std::move(req),

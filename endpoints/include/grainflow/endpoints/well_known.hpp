@@ -37,6 +37,12 @@ enum class well_known : std::uint64_t {
   name_registry = 4,
   /// The grain directory of virtual actors.
   grain_directory = 5,
+  /// Session framing on a connection: a reliable packet wrapped with its
+  /// sequence number and a piggybacked acknowledgement.
+  session_reliable = 6,
+  /// Session framing on a connection: an acknowledgement on its own, sent
+  /// when the line is idle.
+  session_ack = 7,
   /// The first index applications may use.
   first_application = 32,
   /// One past the last index; not a token.

@@ -1,0 +1,78 @@
+// Pins the request and reply payloads byte for byte, as docs/protocol.md
+// ("Request and reply payloads", Example) shows them.
+
+#include "grainflow/actors/all.hpp"
+
+#include <gtest/gtest.h>
+#include <msgpack.hpp>
+
+#include <cstdio>
+#include <string>
+
+namespace grainflow::test {
+namespace {
+
+struct div_request {
+  std::int32_t a = 0;
+  std::int32_t b = 0;
+  reply_promise<std::int32_t> reply;
+  MSGPACK_DEFINE(a, b, reply)
+};
+
+std::string hex(const std::vector<std::byte>& bytes) {
+  std::string out;
+  char buf[4];
+  for (auto b : bytes) {
+    std::snprintf(buf, sizeof(buf), "%02x ", static_cast<unsigned>(b));
+    out += buf;
+  }
+  if (!out.empty())
+    out.pop_back();
+  return out;
+}
+
+class calculator_errors final : public std::error_category {
+public:
+  const char* name() const noexcept override {
+    return "calculator";
+  }
+  std::string message(int) const override {
+    return "division by zero";
+  }
+};
+
+TEST(wire_format, a_request_payload_is_deadline_reply_to_and_body) {
+  endpoint reply_to{network_address::loopback_v4(4000), uid{1, 2}};
+  auto now = std::chrono::steady_clock::now();
+  std::vector<std::byte> payload;
+  // The body's promise is empty here: what a reply promise writes is the
+  // same endpoint as reply_to (see a_promise_travels_as_its_endpoint).
+  detail::append_request(payload, div_request{84, 2, {}}, reply_to, now + std::chrono::seconds{5},
+                         now);
+  EXPECT_EQ(hex(payload), "93 cf 00 00 00 01 2a 05 f2 00 92 93 04 c4 04 7f 00 00 01 cd 0f a0 92 01 "
+                          "02 93 54 02 c0");
+}
+
+TEST(wire_format, a_reply_payload_is_a_kind_and_a_value_or_an_error) {
+  std::vector<std::byte> value;
+  detail::append_reply(value, result<std::int32_t>{42});
+  EXPECT_EQ(hex(value), "92 00 2a");
+  static const calculator_errors category;
+  std::vector<std::byte> failure;
+  detail::append_reply(failure, result<std::int32_t>{std::error_code{1, category}});
+  EXPECT_EQ(hex(failure), "92 01 92 aa 63 61 6c 63 75 6c 61 74 6f 72 01");
+}
+
+TEST(wire_format, a_promise_travels_as_its_endpoint) {
+  flow_transport transport;
+  auto state = make_intrusive<detail::reply_state<std::int32_t>>(&transport, std::nullopt);
+  div_request request{1, 2, reply_promise<std::int32_t>{state}};
+  auto bytes = to_bytes(request).value();
+  auto shipped = state->ship().value();
+  auto expected = to_bytes(std::make_tuple(1, 2, shipped)).value();
+  EXPECT_EQ(hex(bytes), hex(expected));
+  request.reply.send(0);
+}
+
+} // namespace
+} // namespace grainflow::test
