@@ -92,6 +92,26 @@ TEST_P(request_stream_test, a_request_of_the_wrong_type_is_refused_and_the_serve
   EXPECT_EQ(counts_.add, 1);
 }
 
+TEST_P(request_stream_test, garbage_payloads_are_counted_and_the_server_lives_on) {
+  auto server = spawn_server();
+  std::vector<std::vector<std::uint8_t>> garbage{
+    {},                                                 // no payload at all
+    {0xc1},                                             // a byte msgpack never uses
+    {0x93, 0x01},                                       // an array of 3, cut short
+    {0x93, 0xc0, 0xc0, 0xdd, 0xff, 0xff, 0xff, 0xff},   // a body claiming 4 billion elements
+    {0x92, 0x01, 0x02},                                 // the wrong number of fields
+  };
+  for (const auto& bytes : garbage)
+    (void) node_->transport().send_packet(server.add.get_endpoint(),
+                                          [&](std::vector<std::byte>& out) {
+                                            for (auto b : bytes)
+                                              out.push_back(static_cast<std::byte>(b));
+                                          });
+  EXPECT_EQ(node_->transport().stats().undecodable_payloads, garbage.size());
+  EXPECT_EQ(server.add.get_reply({1, 2, {}}).get(test_timeout).value(), 3);
+  EXPECT_EQ(counts_.add, 1);
+}
+
 /// A client actor: calls `add` and reports the answer, from its own
 /// continuation, to `report_to`.
 caf::behavior calling_actor(caf::stateful_actor<int>* self, request_stream<add_request> add,

@@ -1,6 +1,6 @@
 #include "grainflow/transport/flow_transport.hpp"
 
-#include "grainflow/transport/packet_decoder.hpp"
+#include "grainflow/transport/packet.hpp"
 
 namespace grainflow {
 
@@ -91,27 +91,22 @@ result<void> flow_transport::send_framed(const endpoint& destination,
 }
 
 result<void> flow_transport::deliver_framed_locally(std::span<const std::byte> framed) {
-  // The loopback runs the very decoder a connection runs, so a same-process
-  // packet is checked exactly as a remote one would be.
-  packet_decoder decoder{config_.max_packet_size};
-  decoder.append(framed);
-  for (;;) {
-    auto next = decoder.next();
-    if (!next) {
-      transport_counters::bump(counters_.malformed_packets);
-      return next.error();
-    }
-    if (!next.value())
-      return success();
-    const packet_view& packet = *next.value();
-    auto receiver = as_receiver(endpoints_.lookup(packet.token));
-    if (!receiver) {
-      transport_counters::bump(counters_.endpoints_not_found);
-      return error::endpoint_not_found;
-    }
-    transport_counters::bump(counters_.packets_delivered);
-    receiver->receive_serialized(incoming_packet{packet.token, packet.payload, local_address()});
+  // The loopback checks a packet exactly as a connection's decoder would
+  // (length bounds, checksum), without the decoder's buffering.
+  auto packet = parse_packet(framed, config_.max_packet_size);
+  if (!packet) {
+    transport_counters::bump(counters_.malformed_packets);
+    return packet.error();
   }
+  auto receiver = as_receiver(endpoints_.lookup(packet.value().token));
+  if (!receiver) {
+    transport_counters::bump(counters_.endpoints_not_found);
+    return error::endpoint_not_found;
+  }
+  transport_counters::bump(counters_.packets_delivered);
+  receiver->receive_serialized(
+    incoming_packet{packet.value().token, packet.value().payload, local_address()});
+  return success();
 }
 
 // -- lifecycle ----------------------------------------------------------------

@@ -59,6 +59,7 @@ public:
   void receive_serialized(const incoming_packet& packet) noexcept override {
     auto decoded = decode_request<Req>(transport_, packet.payload);
     if (!decoded.request) {
+      transport_.note_undecodable_payload();
       if (decoded.reply_to) {
         result<reply_type_t<Req>> failed{make_error_code(error::serialization_failed)};
         (void) transport_.send_packet(*decoded.reply_to, [&](std::vector<std::byte>& out) {

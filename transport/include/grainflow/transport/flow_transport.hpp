@@ -89,6 +89,10 @@ public:
   /// The receiver of a same-process endpoint, or null when the endpoint is
   /// remote, removed or unknown. Lock-free.
   intrusive_ptr<message_receiver> find_local(const endpoint& destination) const noexcept;
+  /// Counts a packet whose payload its receiver could not decode.
+  void note_undecodable_payload() const noexcept {
+    transport_counters::bump(counters_.undecodable_payloads);
+  }
   /// Counts an object a sender handed straight to a typed_receiver.
   void note_local_delivery() const noexcept {
     transport_counters::bump(counters_.local_deliveries);

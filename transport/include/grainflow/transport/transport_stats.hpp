@@ -15,6 +15,8 @@ struct transport_stats {
   std::uint64_t endpoints_not_found = 0;
   /// Packets that failed framing checks (length, checksum).
   std::uint64_t malformed_packets = 0;
+  /// Packets whose payload did not decode at their receiver.
+  std::uint64_t undecodable_payloads = 0;
 };
 
 /// The live counters behind transport_stats. Relaxed increments: each counter
@@ -24,6 +26,7 @@ struct transport_counters {
   std::atomic<std::uint64_t> packets_delivered{0};
   std::atomic<std::uint64_t> endpoints_not_found{0};
   std::atomic<std::uint64_t> malformed_packets{0};
+  std::atomic<std::uint64_t> undecodable_payloads{0};
 
   static void bump(std::atomic<std::uint64_t>& counter) noexcept {
     counter.fetch_add(1, std::memory_order_relaxed);
@@ -32,7 +35,8 @@ struct transport_counters {
     return {local_deliveries.load(std::memory_order_relaxed),
             packets_delivered.load(std::memory_order_relaxed),
             endpoints_not_found.load(std::memory_order_relaxed),
-            malformed_packets.load(std::memory_order_relaxed)};
+            malformed_packets.load(std::memory_order_relaxed),
+            undecodable_payloads.load(std::memory_order_relaxed)};
   }
 };
 
