@@ -1,6 +1,7 @@
 #include "local_bench.hpp"
 
 #include "bench_report.hpp"
+#include "grainflow_calls.hpp"
 
 #include "grainflow/actors/all.hpp"
 
@@ -14,65 +15,19 @@ namespace grainflow::bench {
 
 namespace {
 
-struct add_request {
-  std::int32_t a = 0;
-  std::int32_t b = 0;
-  reply_promise<std::int32_t> reply;
-  MSGPACK_DEFINE(a, b, reply)
-};
-
-/// What both clients count: requests issued and answered, out of `n`.
+/// What the CAF client counts: requests issued and answered, out of `n`.
 struct client_counters {
   std::uint64_t n = 0;
   std::uint64_t issued = 0;
   std::uint64_t answered = 0;
 };
 
-// -- grainflow ------------------------------------------------------------------
-
-caf::behavior grainflow_server(caf::event_based_actor*) {
-  return {[](add_request& request) { request.reply.send(request.a + request.b); }};
-}
-
-struct grainflow_client_state : client_counters {
-  request_stream<add_request> target;
-};
-
-void grainflow_issue(caf::stateful_actor<grainflow_client_state>* self) {
-  auto& st = self->state;
-  auto i = static_cast<std::int32_t>(st.issued++);
-  then(self, st.target.get_reply(add_request{i, 1, {}}), [self, i](result<std::int32_t> sum) {
-    if (!sum || sum.value() != i + 1) {
-      std::fprintf(stderr, "grainflow-local: wrong answer\n");
-      std::abort();
-    }
-    auto& st = self->state;
-    if (++st.answered == st.n)
-      self->quit();
-    else if (st.issued < st.n)
-      grainflow_issue(self);
-  });
-}
-
-caf::behavior grainflow_client(caf::stateful_actor<grainflow_client_state>* self,
-                               request_stream<add_request> target, std::uint64_t n, int depth) {
-  self->state.target = target;
-  self->state.n = n;
-  for (int i = 0; i < depth; ++i)
-    grainflow_issue(self);
-  return {[](caf::ok_atom) {}};
-}
-
 measurement measure_grainflow(std::uint64_t n, int depth) {
   caf::actor_system_config config;
   node process{config};
-  auto server = process.system().spawn(grainflow_server);
+  auto server = process.system().spawn(adder);
   auto stream = serve<add_request>(server, process.transport()).value();
-  caf::scoped_actor waiter{process.system()};
-  auto start = std::chrono::steady_clock::now();
-  auto client = process.system().spawn(grainflow_client, stream, n, depth);
-  waiter->wait_for(client);
-  return {"grainflow-local", depth, n, seconds_since(start)};
+  return measure_calls(process, stream, n, depth, "grainflow-local");
 }
 
 // -- CAF ------------------------------------------------------------------------

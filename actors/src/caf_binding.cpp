@@ -1,6 +1,7 @@
 #include "grainflow/actors/caf_binding.hpp"
 
 #include <caf/actor_control_block.hpp>
+#include <caf/send.hpp>
 #include <caf/execution_unit.hpp>
 #include <caf/policy/work_stealing.hpp>
 #include <caf/scheduler/worker.hpp>
@@ -28,6 +29,11 @@ caf::execution_unit* enqueue_context(const caf::strong_actor_ptr& target) noexce
   if (worker != nullptr && &worker->system() == target->home_system)
     return worker;
   return nullptr;
+}
+
+void stop_actor(const caf::strong_actor_ptr& actor) noexcept {
+  if (actor)
+    caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
 }
 
 void remove_on_exit(const caf::strong_actor_ptr& actor, flow_transport& transport,

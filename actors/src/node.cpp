@@ -1,10 +1,29 @@
 #include "grainflow/actors/node.hpp"
 
+#include "grainflow/transport/asio_network.hpp"
+
 namespace grainflow {
 
 node::node(caf::actor_system_config& actor_config, transport_config transport,
            transport_providers providers)
-  : transport_(std::move(transport), std::move(providers)), system_(actor_config) {
+  : network_(providers.network)
+  , transport_(std::move(transport), std::move(providers))
+  , system_(actor_config) {
+}
+
+result<std::unique_ptr<node>> node::create_networked(caf::actor_system_config& actor_config,
+                                                     transport_config transport) {
+  auto made = asio_network::create();
+  if (!made)
+    return made.error();
+  std::shared_ptr<asio_network> network{std::move(made).value()};
+  if (auto started = network->start(); !started)
+    return started.error();
+  auto out = std::make_unique<node>(actor_config, std::move(transport),
+                                    transport_providers{{}, {}, network});
+  if (auto listening = out->transport_.start_network(); !listening)
+    return listening.error();
+  return out;
 }
 
 node::~node() {

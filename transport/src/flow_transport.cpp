@@ -1,5 +1,9 @@
 #include "grainflow/transport/flow_transport.hpp"
 
+#include "network_part.hpp"
+
+#include "grainflow/transport/session_frame.hpp"
+
 #include "grainflow/transport/packet.hpp"
 
 namespace grainflow {
@@ -24,8 +28,12 @@ intrusive_ptr<message_receiver> as_receiver(endpoint_map::receiver_ptr ptr) {
 
 flow_transport::flow_transport(transport_config config, transport_providers providers)
   : config_(std::move(config))
-  , providers_{or_real(std::move(providers.clock)), or_real(std::move(providers.random))}
+  , providers_{or_real(std::move(providers.clock)), or_real(std::move(providers.random)),
+               std::move(providers.network)}
+  , incarnation_{providers_.random->next_u64(), providers_.random->next_u64()}
   , endpoints_(providers_.random->next_u64()) {
+  if (providers_.network)
+    network_ = std::make_unique<network_part>(*this, *providers_.network);
 }
 
 flow_transport::~flow_transport() {
@@ -34,6 +42,22 @@ flow_transport::~flow_transport() {
 
 transport_stats flow_transport::stats() const noexcept {
   return counters_.snapshot();
+}
+
+std::vector<peer_stats> flow_transport::peers() const {
+  return network_ ? network_->stats() : std::vector<peer_stats>{};
+}
+
+result<network_address> flow_transport::start_network() {
+  if (!network_)
+    return error::connection_failed;
+  if (closed())
+    return error::transport_closed;
+  auto address = network_->start();
+  if (!address)
+    return address.error();
+  config_.local_address = address.value();
+  return address;
 }
 
 // -- endpoints ----------------------------------------------------------------
@@ -81,13 +105,19 @@ flow_transport::find_local(const endpoint& destination) const noexcept {
 // -- sending ------------------------------------------------------------------
 
 result<void> flow_transport::send_framed(const endpoint& destination,
-                                         std::vector<std::byte> framed_packet) {
+                                         std::vector<std::byte> framed_packet, delivery how) {
   if (closed())
     return error::transport_closed;
   if (is_local(destination.address))
     return deliver_framed_locally(framed_packet);
-  // Remote peers (framed TCP, shared memory) plug in here.
-  return error::connection_failed;
+  if (!network_ || !destination.address.valid() || destination.address.port() == 0)
+    return error::connection_failed; // no route: this process has no network
+  // A reliable packet travels inside a session frame, which must fit too.
+  if (how == delivery::reliable &&
+      framed_packet.size() + reliable_frame_overhead > config_.max_packet_size)
+    return error::packet_too_large;
+  network_->send(destination.address, std::move(framed_packet), how == delivery::reliable);
+  return success();
 }
 
 result<void> flow_transport::deliver_framed_locally(std::span<const std::byte> framed) {
@@ -115,6 +145,9 @@ void flow_transport::close() noexcept {
   // release: a sender that observes closed() also observes the cleared map.
   if (closed_.exchange(true, std::memory_order_acq_rel))
     return;
+  if (network_)
+    network_->close();
+  monitor_.fail_all(make_error_code(error::transport_closed));
   endpoints_.clear();
 }
 

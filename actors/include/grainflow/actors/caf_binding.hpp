@@ -21,6 +21,9 @@ namespace grainflow::detail {
 
 /// The answer to an actor's call, as it travels through the actor's mailbox
 /// to the continuation.
+/// Asks `actor` to terminate (exit_reason::user_shutdown).
+void stop_actor(const caf::strong_actor_ptr& actor) noexcept;
+
 /// Records `context` as this thread's CAF worker when it is one. A worker
 /// thread runs the same worker until its actor system ends, so once seen it
 /// stays right for every later actor on this thread.
@@ -46,6 +49,13 @@ class actor_request_receiver final : public typed_receiver<Req> {
 public:
   actor_request_receiver(flow_transport& transport, caf::strong_actor_ptr actor)
     : transport_(transport), actor_(std::move(actor)) {
+  }
+
+  ~actor_request_receiver() override {
+    // The transport closing releases its endpoints: the node shuts down, and
+    // so do the actors that served them (even if handles to them remain).
+    if (transport_.closed())
+      stop_actor(actor_);
   }
 
   void receive_local(Req&& request, std::optional<time_point> deadline) noexcept override {

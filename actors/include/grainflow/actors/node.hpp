@@ -5,6 +5,8 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
+#include <memory>
+
 namespace grainflow {
 
 /// One grainflow process: a CAF actor system and a flow transport, torn
@@ -17,8 +19,16 @@ namespace grainflow {
 /// promise dropped during shutdown still finds it.
 class node {
 public:
+  /// A node of this process only (no network), or on the given providers.
   explicit node(caf::actor_system_config& actor_config, transport_config transport = {},
                 transport_providers providers = {});
+
+  /// A node that talks to other processes: TCP on standalone Asio with its
+  /// own network thread, listening at `transport.local_address` (port 0: an
+  /// ephemeral port; address() tells which).
+  [[nodiscard]] static result<std::unique_ptr<node>>
+  create_networked(caf::actor_system_config& actor_config, transport_config transport = {});
+
   ~node();
   node(const node&) = delete;
   node& operator=(const node&) = delete;
@@ -29,9 +39,15 @@ public:
   flow_transport& transport() noexcept {
     return transport_;
   }
+  /// Where other processes reach this node.
+  const network_address& address() const noexcept {
+    return transport_.local_address();
+  }
 
 private:
-  // Declaration order is destruction order, reversed: the system goes first.
+  // Declaration order is destruction order, reversed: the system goes first,
+  // the network (its thread) last.
+  std::shared_ptr<network_provider> network_;
   flow_transport transport_;
   caf::actor_system system_;
 };

@@ -74,8 +74,9 @@ struct node_config {
 
   /// Bytes of sent but unacknowledged reliable packets kept per peer for
   /// replay after a reconnect; a full buffer makes senders wait. At least
-  /// `max_packet_size` (so any packet fits), at most 64 GiB.
-  std::size_t replay_buffer_bytes = 8 * 1024 * 1024;
+  /// `max_packet_size` (so any packet fits), at most 64 GiB. The default is
+  /// the smallest value that holds with the default packet limit (16 MiB).
+  std::size_t replay_buffer_bytes = default_max_packet_size;
 
   /// A ping goes out after this much idle time on a connection: 10 ms .. 60 s.
   std::chrono::milliseconds ping_interval{1000};
@@ -122,14 +123,14 @@ inline constexpr std::errc help_printed = std::errc::operation_canceled;
 /// How `parse_node_args` presents itself and which flags a program adds.
 struct node_args_options {
   /// First line of `--help`.
-  std::string description;
+  std::string description = {};
 
   /// Called with the parser after the node's flags are registered, so a
   /// program can add its own (`app.add_option("--count", count_, ...)`).
   /// The caller includes <CLI/CLI.hpp>; options it adds are parsed along
   /// with the node's, and their errors are reported like the node's. Values
   /// are assigned as parsing proceeds, even if parsing later fails.
-  std::function<void(CLI::App&)> extra;
+  std::function<void(CLI::App&)> extra = {};
 
   /// Where `--help` prints; null means std::cout.
   std::ostream* help_out = nullptr;

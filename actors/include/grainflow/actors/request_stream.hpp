@@ -70,7 +70,7 @@ public:
   /// handed to the receiver or to the network, not that it was handled.
   [[nodiscard]] result<void> send(Req req, call_options options = {}) const {
     req.reply = reply_promise<reply>{};
-    return deliver(std::move(req), options, nullptr);
+    return deliver(std::move(req), options, nullptr, call_mode::fail_fast);
   }
 
   /// Delivery: exactly once while both processes live — the request reaches
@@ -79,25 +79,25 @@ public:
   /// own, broken_promise, endpoint_not_found, timed_out at the deadline, or
   /// request_maybe_delivered / connection_failed when a process died.
   [[nodiscard]] reply_future<reply> get_reply(Req req, call_options options = {}) const {
-    return call(std::move(req), options);
+    return call(std::move(req), options, call_mode::resume);
   }
 
   /// Delivery: like get_reply, but a dropped connection ends the wait at
   /// once with request_maybe_delivered instead of waiting for the session to
   /// resume. For callers that would rather retry elsewhere than wait.
   [[nodiscard]] reply_future<reply> try_get_reply(Req req, call_options options = {}) const {
-    return call(std::move(req), options);
+    return call(std::move(req), options, call_mode::fail_fast);
   }
 
 private:
-  reply_future<reply> call(Req req, const call_options& options) const {
+  reply_future<reply> call(Req req, const call_options& options, call_mode mode) const {
     if (!valid()) {
       detail::report_misuse("call on an unbound request_stream");
       return failed_future(error::endpoint_not_found);
     }
     auto state = make_intrusive<detail::reply_state<reply>>(transport_, options.deadline);
     req.reply = reply_promise<reply>{state};
-    if (auto sent = deliver(std::move(req), options, state.get()); !sent)
+    if (auto sent = deliver(std::move(req), options, state.get(), mode); !sent)
       state->resolve(sent.error());
     return reply_future<reply>{std::move(state)};
   }
@@ -108,8 +108,8 @@ private:
     return reply_future<reply>{std::move(state)};
   }
 
-  result<void> deliver(Req&& req, const call_options& options,
-                       detail::reply_state<reply>* state) const {
+  result<void> deliver(Req&& req, const call_options& options, detail::reply_state<reply>* state,
+                       call_mode mode) const {
     if (!transport_->config().serialize_local_delivery) {
       if (auto receiver = transport_->find_local(endpoint_)) {
         const std::type_info* accepted = receiver->local_type();
@@ -123,22 +123,29 @@ private:
       if (transport_->is_local(endpoint_.address))
         return transport_->closed() ? error::transport_closed : error::endpoint_not_found;
     }
-    return send_serialized(req, options, state);
+    return send_serialized(req, options, state, mode);
   }
 
   result<void> send_serialized(const Req& req, const call_options& options,
-                               detail::reply_state<reply>* state) const {
+                               detail::reply_state<reply>* state, call_mode mode) const {
     std::optional<endpoint> reply_to;
     if (state != nullptr) {
       auto shipped = state->ship();
       if (!shipped)
         return shipped.error();
       reply_to = shipped.value();
+      // Watched before it leaves, so no failure of the peer can slip past.
+      if (!transport_->is_local(endpoint_.address))
+        state->watch(endpoint_, mode);
     }
+    auto how = state != nullptr ? delivery::reliable : delivery::unreliable;
     try {
-      return transport_->send_packet(endpoint_, [&](std::vector<std::byte>& out) {
-        detail::append_request(out, req, reply_to, options.deadline, transport_->clock().now());
-      });
+      return transport_->send_packet(
+        endpoint_,
+        [&](std::vector<std::byte>& out) {
+          detail::append_request(out, req, reply_to, options.deadline, transport_->clock().now());
+        },
+        how);
     } catch (...) {
       // A user type whose packing throws cannot be sent.
       return error::serialization_failed;

@@ -5,24 +5,37 @@
 #include "grainflow/endpoints/error.hpp"
 #include "grainflow/endpoints/intrusive_ptr.hpp"
 #include "grainflow/endpoints/result.hpp"
+#include "grainflow/transport/failure_monitor.hpp"
 #include "grainflow/transport/message_receiver.hpp"
+#include "grainflow/transport/peer_stats.hpp"
 #include "grainflow/transport/packet_writer.hpp"
 #include "grainflow/transport/providers.hpp"
 #include "grainflow/transport/transport_stats.hpp"
 
 #include <atomic>
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <utility>
 #include <vector>
 
 namespace grainflow {
 
+/// Whether a packet must arrive.
+enum class delivery : std::uint8_t {
+  /// Kept until acknowledged and replayed after reconnects: exactly once
+  /// while both processes live (requests of get_reply, replies, notices).
+  reliable,
+  /// Dropped while disconnected: at most once (send(), pings).
+  unreliable,
+};
+
 /// How a transport is set up.
 struct transport_config {
   /// This process's canonical address: endpoints registered here carry it,
-  /// and messages to it are delivered in-process. Port 0 when the process
-  /// only dials out.
+  /// and messages to it are delivered in-process. With a network provider,
+  /// start_network() listens here (port 0: an ephemeral port, which then
+  /// becomes the canonical address).
   network_address local_address = network_address::loopback_v4(0);
   /// Largest packet, header included, this transport sends or accepts.
   std::size_t max_packet_size = default_max_packet_size;
@@ -30,6 +43,25 @@ struct transport_config {
   /// checksum, decode) instead of moving the object. For tests and for
   /// checking that a type survives the wire before deploying it.
   bool serialize_local_delivery = false;
+
+  // -- remote peers (used once a network provider is given) --------------------
+
+  /// Bytes of unacknowledged reliable packets kept per peer for replay.
+  std::size_t replay_buffer_bytes = 8 * 1024 * 1024;
+  /// Bytes queued per peer before senders wait (backpressure).
+  std::size_t outbox_bytes = 8 * 1024 * 1024;
+  /// A ping goes out when nothing was sent for this long.
+  duration ping_interval = std::chrono::seconds{1};
+  /// A connection that received nothing for this long is dropped.
+  duration connection_timeout = std::chrono::seconds{2};
+  /// Reconnect backoff: starts at min, grows by 1.2x up to max.
+  duration reconnect_min = std::chrono::milliseconds{50};
+  duration reconnect_max = std::chrono::milliseconds{500};
+  /// How long a disconnected peer's session is kept for it to come back;
+  /// after that its calls fail and its unacknowledged packets are dropped.
+  duration resume_window = std::chrono::seconds{5};
+  /// How often the transport checks its peers' timers.
+  duration tick_interval = std::chrono::milliseconds{50};
 };
 
 /// Routes every message of a process: to an endpoint of this process without
@@ -61,6 +93,16 @@ public:
   random_provider& random() const noexcept {
     return *providers_.random;
   }
+  /// This process start's random identity (the handshake's incarnation).
+  const uid& incarnation() const noexcept {
+    return incarnation_;
+  }
+  /// Which calls wait on which peer; fails them when peers fail.
+  failure_monitor& monitor() noexcept {
+    return monitor_;
+  }
+  /// One entry per remote process this transport knows.
+  std::vector<peer_stats> peers() const;
   /// True when `address` names this process.
   bool is_local(const network_address& address) const noexcept {
     return address == config_.local_address;
@@ -106,20 +148,31 @@ public:
   /// delivered (endpoint_not_found for a same-process token that does not
   /// exist, packet_too_large, transport_closed, connection_failed when no
   /// route to the destination exists).
+  /// Remote destinations: `how` says whether the packet survives
+  /// disconnects; a peer that is not connected yet is dialed.
   template <class WritePayload>
-  [[nodiscard]] result<void> send_packet(const endpoint& destination,
-                                         WritePayload&& write_payload) {
+  [[nodiscard]] result<void> send_packet(const endpoint& destination, WritePayload&& write_payload,
+                                         delivery how = delivery::reliable) {
     std::vector<std::byte> packet;
     auto start = begin_packet(packet, destination.token);
     write_payload(packet);
     if (auto done = finish_packet(packet, start, config_.max_packet_size); !done)
       return done.error();
-    return send_framed(destination, std::move(packet));
+    return send_framed(destination, std::move(packet), how);
   }
 
   /// Sends a packet already framed by `append_packet`/`packet_writer`.
   [[nodiscard]] result<void> send_framed(const endpoint& destination,
-                                         std::vector<std::byte> framed_packet);
+                                         std::vector<std::byte> framed_packet,
+                                         delivery how = delivery::reliable);
+
+  // -- network ----------------------------------------------------------------
+
+  /// Starts listening on config().local_address with the network provider,
+  /// and returns the address listened on (the canonical address from now
+  /// on). Call it before registering endpoints: they carry the address.
+  /// Fails without a network provider, or when the address is taken.
+  [[nodiscard]] result<network_address> start_network();
 
   // -- lifecycle --------------------------------------------------------------
 
@@ -127,12 +180,17 @@ public:
   /// fails later sends with transport_closed. Idempotent.
   void close() noexcept;
 
+  class network_part;
+
 private:
   result<void> deliver_framed_locally(std::span<const std::byte> framed);
 
   transport_config config_;
   transport_providers providers_;
+  uid incarnation_;
   endpoint_map endpoints_;
+  failure_monitor monitor_;
+  std::unique_ptr<network_part> network_;
   std::atomic<bool> closed_{false};
   mutable transport_counters counters_;
 };

@@ -51,11 +51,14 @@ private:
   std::mt19937_64 engine_;
 };
 
-/// The providers a transport runs on. Null members mean "the real one".
-/// The network and executor providers join these with the remote transport.
+class network_provider;
+
+/// The providers a transport runs on. Null clock or random mean "the real
+/// one"; a null network means "this process only" (no peers, no listener).
 struct transport_providers {
   std::shared_ptr<clock_provider> clock;
   std::shared_ptr<random_provider> random;
+  std::shared_ptr<network_provider> network;
 };
 
 } // namespace grainflow

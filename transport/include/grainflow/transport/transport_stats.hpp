@@ -17,6 +17,9 @@ struct transport_stats {
   std::uint64_t malformed_packets = 0;
   /// Packets whose payload did not decode at their receiver.
   std::uint64_t undecodable_payloads = 0;
+  /// Inbound connections closed before or at their handshake: garbage, a bad
+  /// checksum or length, an incompatible version, or silence.
+  std::uint64_t rejected_connections = 0;
 };
 
 /// The live counters behind transport_stats. Relaxed increments: each counter
@@ -27,6 +30,7 @@ struct transport_counters {
   std::atomic<std::uint64_t> endpoints_not_found{0};
   std::atomic<std::uint64_t> malformed_packets{0};
   std::atomic<std::uint64_t> undecodable_payloads{0};
+  std::atomic<std::uint64_t> rejected_connections{0};
 
   static void bump(std::atomic<std::uint64_t>& counter) noexcept {
     counter.fetch_add(1, std::memory_order_relaxed);
@@ -36,7 +40,8 @@ struct transport_counters {
             packets_delivered.load(std::memory_order_relaxed),
             endpoints_not_found.load(std::memory_order_relaxed),
             malformed_packets.load(std::memory_order_relaxed),
-            undecodable_payloads.load(std::memory_order_relaxed)};
+            undecodable_payloads.load(std::memory_order_relaxed),
+            rejected_connections.load(std::memory_order_relaxed)};
   }
 };
 

@@ -15,6 +15,20 @@ namespace grainflow::detail {
 template <class Rep>
 class reply_state;
 
+/// Told by the failure monitor when the call's peer fails.
+template <class Rep>
+class reply_watcher final : public call_watcher {
+public:
+  explicit reply_watcher(intrusive_ptr<reply_state<Rep>> state) : state_(std::move(state)) {
+  }
+  void on_call_failed(std::error_code reason) noexcept override {
+    state_->resolve(reason);
+  }
+
+private:
+  intrusive_ptr<reply_state<Rep>> state_;
+};
+
 /// Registered under a call's reply token once its promise is serialized:
 /// decodes reply packets into the state. When the map lets go of it unused
 /// (transport closed), the call fails with transport_closed.
@@ -54,12 +68,14 @@ public:
   bool resolve(result<Rep>&& outcome) noexcept override {
     continuation next;
     std::optional<endpoint> registered;
+    std::optional<network_address> watched;
     {
       std::lock_guard<std::mutex> guard{mtx_};
       if (resolved_)
         return false;
       resolved_ = true;
       registered = std::exchange(reply_endpoint_, std::nullopt);
+      watched = std::exchange(watched_peer_, std::nullopt);
       if (continuation_)
         next = std::move(continuation_);
       else
@@ -67,6 +83,8 @@ public:
     }
     // The reply token dies with the resolution: a late or duplicate reply
     // packet then finds no receiver and is dropped.
+    if (watched)
+      transport_->monitor().untrack(*watched, registered->token);
     if (registered)
       transport_->remove_endpoint(*registered);
     if (next)
@@ -89,6 +107,21 @@ public:
       this->keep_remote_holder();
     }
     return *reply_endpoint_;
+  }
+
+  /// Asks the failure monitor to fail this call when the process serving
+  /// `destination` fails (how: see call_mode). @pre ship() succeeded.
+  void watch(const endpoint& destination, call_mode mode) {
+    uid reply_token;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      if (resolved_ || !reply_endpoint_)
+        return;
+      reply_token = reply_endpoint_->token;
+      watched_peer_ = destination.address;
+    }
+    transport_->monitor().track(destination, reply_token, mode,
+                                make_intrusive<reply_watcher<Rep>>(intrusive_ptr<reply_state>{this}));
   }
 
   // -- consuming the answer ---------------------------------------------------
@@ -144,6 +177,7 @@ private:
   std::optional<result<Rep>> value_;
   continuation continuation_;
   std::optional<endpoint> reply_endpoint_;
+  std::optional<network_address> watched_peer_;
 };
 
 } // namespace grainflow::detail

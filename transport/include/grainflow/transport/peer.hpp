@@ -1,0 +1,149 @@
+#pragma once
+
+#include "grainflow/endpoints/network_address.hpp"
+#include "grainflow/transport/handshake.hpp"
+#include "grainflow/transport/peer_host.hpp"
+#include "grainflow/transport/peer_stats.hpp"
+#include "grainflow/transport/providers.hpp"
+#include "grainflow/transport/reliable_session.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace grainflow {
+
+namespace detail {
+class link;
+} // namespace detail
+
+/// One remote process: the reliable session with it, the connection that
+/// currently carries it, reconnects, pings and idle detection.
+///
+/// - Reliable packets stay in the session until acknowledged and are
+///   replayed, in order, on the next connection: each is delivered exactly
+///   once while both processes live.
+/// - Unreliable packets (pings, send()) go out only while connected.
+/// - One connection per pair: when both sides dial at once, the connection
+///   dialed by the side with the smaller canonical address wins.
+///
+/// Thread safety: send() and stats() from any thread; everything else on the
+/// network thread only.
+class peer : public std::enable_shared_from_this<peer> {
+public:
+  // -- construction -----------------------------------------------------------
+
+  peer(peer_host& host, network_address address);
+  ~peer();
+  peer(const peer&) = delete;
+  peer& operator=(const peer&) = delete;
+
+  // -- properties -------------------------------------------------------------
+
+  const network_address& address() const noexcept {
+    return address_;
+  }
+  peer_stats stats() const;
+
+  // -- any thread -------------------------------------------------------------
+
+  /// Queues one framed packet. A thread other than the network thread waits
+  /// while the peer's outbox is over its bound (backpressure, never loss).
+  void send(std::vector<std::byte> packet, bool reliable);
+
+  // -- network thread ---------------------------------------------------------
+
+  /// Whether an inbound connection from this peer is welcome now; false
+  /// while our own dial is in flight and our address is the smaller.
+  bool accepts_inbound() const noexcept;
+
+  /// Takes over an accepted connection whose hello has arrived.
+  void adopt_inbound(std::unique_ptr<detail::link> inbound);
+
+  /// Periodic work: pings, idle timeouts, reconnects, the resume window.
+  void tick(time_point now);
+
+  /// Moves queued packets onto the connection.
+  void flush();
+
+  /// Closes the connection and gives up the session; waiting senders wake.
+  void shutdown() noexcept;
+
+  // For link callbacks (see peer.cpp): the peer is the links' owner.
+  class link_events;
+
+private:
+  friend class link_events;
+
+  struct outbound {
+    std::vector<std::byte> packet;
+    bool reliable = false;
+  };
+
+  // Connection life.
+  void start_connect(time_point now);
+  void on_connected(std::unique_ptr<detail::link> dialed);
+  bool on_hello(detail::link& source, const handshake& theirs);
+  bool establish(std::unique_ptr<detail::link> l, const handshake& theirs);
+  void drop_connection(std::error_code reason);
+  void lose_session(std::error_code never_sent);
+  void reset_session();
+  void restart_session();
+  handshake hello_for_session() const;
+
+  // Traffic.
+  bool on_packet(detail::link& source, const packet_view& packet);
+  void on_link_closed(detail::link& source, std::error_code reason);
+  void on_ping(const packet_view& packet);
+  void send_ping(time_point now);
+  void move_outbox_to_session();
+  bool wants_connection() const noexcept;
+
+  peer_host& host_;
+  network_address address_;
+
+  // -- shared with sending threads (mtx_) -------------------------------------
+  mutable std::mutex mtx_;
+  std::condition_variable room_;
+  std::deque<outbound> outbox_;
+  std::size_t outbox_bytes_ = 0;
+  bool flush_posted_ = false;
+  bool closed_ = false;
+
+  // -- network thread only ----------------------------------------------------
+  reliable_session session_;
+  uid proposed_key_;
+  uid abandoned_key_;
+  std::optional<uid> incarnation_;
+  std::unique_ptr<detail::link> active_;
+  std::unique_ptr<detail::link> dialing_;
+  std::unique_ptr<link_events> events_;
+  bool connecting_ = false;
+  std::uint64_t connect_generation_ = 0;
+  time_point disconnected_since_;
+  time_point next_connect_;
+  duration backoff_{};
+  time_point last_sent_;
+  std::uint64_t ping_nonce_ = 0;
+  time_point ping_sent_at_;
+  std::vector<std::byte> write_buffer_;
+
+  // -- counters (relaxed atomics: independent, read only for reporting) -------
+  std::atomic<std::uint64_t> bytes_sent_{0};
+  std::atomic<std::uint64_t> bytes_received_{0};
+  std::atomic<std::uint64_t> packets_sent_{0};
+  std::atomic<std::uint64_t> packets_received_{0};
+  std::atomic<std::uint64_t> reliable_in_flight_{0};
+  std::atomic<std::uint64_t> retransmits_{0};
+  std::atomic<std::uint64_t> connections_{0};
+  std::atomic<std::uint64_t> protocol_errors_{0};
+  std::atomic<std::int64_t> ping_rtt_us_{0};
+  std::atomic<bool> connected_{false};
+};
+
+} // namespace grainflow

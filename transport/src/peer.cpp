@@ -1,0 +1,464 @@
+#include "grainflow/transport/peer.hpp"
+
+#include "link.hpp"
+#include "transport_log.hpp"
+
+#include "grainflow/endpoints/error.hpp"
+#include "grainflow/endpoints/well_known.hpp"
+#include "grainflow/transport/detail/little_endian.hpp"
+#include "grainflow/transport/executor.hpp"
+#include "grainflow/transport/failure_monitor.hpp"
+#include "grainflow/transport/flow_transport.hpp"
+#include "grainflow/transport/network_provider.hpp"
+#include "grainflow/transport/session_frame.hpp"
+
+#include <algorithm>
+
+namespace grainflow {
+
+namespace {
+
+// Ping payload: kind (u8: 0 ping, 1 pong) and a nonce (u64 LE).
+constexpr std::uint8_t ping_kind = 0;
+constexpr std::uint8_t pong_kind = 1;
+constexpr std::size_t ping_payload_size = 9;
+
+// How much of the session one flush writes before it waits for the socket to
+// drain: big enough to coalesce, small enough to share the thread.
+constexpr std::size_t write_budget = 1024 * 1024;
+
+std::vector<std::byte> ping_packet(std::uint8_t kind, std::uint64_t nonce) {
+  std::array<std::byte, ping_payload_size> payload{};
+  payload[0] = static_cast<std::byte>(kind);
+  detail::store_le64(payload.data() + 1, nonce);
+  std::vector<std::byte> out;
+  append_packet(out, well_known_token(well_known::ping), payload);
+  return out;
+}
+
+} // namespace
+
+/// Routes link callbacks to the peer.
+class peer::link_events final : public detail::link_owner {
+public:
+  explicit link_events(peer& owner) : owner_(owner) {
+  }
+  bool on_link_packet(detail::link& source, const packet_view& packet) override {
+    return owner_.on_packet(source, packet);
+  }
+  void on_link_closed(detail::link& source, std::error_code reason) override {
+    owner_.on_link_closed(source, reason);
+  }
+  void on_link_batch_done(detail::link&) override {
+    owner_.flush();
+  }
+
+private:
+  peer& owner_;
+};
+
+// -- construction -------------------------------------------------------------
+
+peer::peer(peer_host& host, network_address address)
+  : host_(host)
+  , address_(std::move(address))
+  , session_(session_limits{host.config().replay_buffer_bytes, host.config().max_packet_size})
+  , proposed_key_(make_session_key(host.random()))
+  , events_(std::make_unique<link_events>(*this))
+  , disconnected_since_(host.clock().now())
+  , next_connect_(disconnected_since_)
+  , backoff_(host.config().reconnect_min)
+  , last_sent_(disconnected_since_) {
+}
+
+peer::~peer() {
+  shutdown();
+}
+
+peer_stats peer::stats() const {
+  peer_stats out;
+  out.address = address_;
+  out.connected = connected_.load(std::memory_order_relaxed);
+  out.bytes_sent = bytes_sent_.load(std::memory_order_relaxed);
+  out.bytes_received = bytes_received_.load(std::memory_order_relaxed);
+  out.packets_sent = packets_sent_.load(std::memory_order_relaxed);
+  out.packets_received = packets_received_.load(std::memory_order_relaxed);
+  out.reliable_in_flight = reliable_in_flight_.load(std::memory_order_relaxed);
+  out.retransmits = retransmits_.load(std::memory_order_relaxed);
+  auto connections = connections_.load(std::memory_order_relaxed);
+  out.reconnects = connections > 0 ? connections - 1 : 0;
+  out.protocol_errors = protocol_errors_.load(std::memory_order_relaxed);
+  out.ping_round_trip = std::chrono::microseconds{ping_rtt_us_.load(std::memory_order_relaxed)};
+  return out;
+}
+
+// -- any thread ---------------------------------------------------------------
+
+void peer::send(std::vector<std::byte> packet, bool reliable) {
+  bool post = false;
+  {
+    std::unique_lock<std::mutex> lock{mtx_};
+    // The network thread never waits: it is the one that makes room.
+    if (!host_.loop().in_executor_thread())
+      room_.wait(lock, [this] { return closed_ || outbox_bytes_ < host_.config().outbox_bytes; });
+    if (closed_)
+      return;
+    outbox_bytes_ += packet.size();
+    outbox_.push_back(outbound{std::move(packet), reliable});
+    post = !std::exchange(flush_posted_, true);
+  }
+  if (post)
+    host_.loop().post([weak = weak_from_this()] {
+      if (auto self = weak.lock())
+        self->flush();
+    });
+}
+
+// -- network thread: traffic --------------------------------------------------
+
+void peer::move_outbox_to_session() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  flush_posted_ = false;
+  while (!outbox_.empty()) {
+    auto& next = outbox_.front();
+    auto size = next.packet.size();
+    if (next.reliable) {
+      if (!session_.can_push(size))
+        break; // backpressure: wait for acks to free the replay buffer
+      (void) session_.push(std::move(next.packet));
+    } else if (active_) {
+      write_buffer_.insert(write_buffer_.end(), next.packet.begin(), next.packet.end());
+    } // else: unreliable while disconnected is dropped, as documented
+    packets_sent_.fetch_add(1, std::memory_order_relaxed);
+    outbox_bytes_ -= size;
+    outbox_.pop_front();
+  }
+  if (outbox_bytes_ < host_.config().outbox_bytes)
+    room_.notify_all();
+}
+
+void peer::flush() {
+  move_outbox_to_session();
+  if (!active_) {
+    write_buffer_.clear();
+    return;
+  }
+  auto& conn = active_->conn();
+  if (conn.pending_write_bytes() < write_budget)
+    session_.take_writable(write_buffer_, write_budget);
+  if (session_.ack_pending())
+    session_.append_ack(write_buffer_);
+  if (!write_buffer_.empty()) {
+    bytes_sent_.fetch_add(write_buffer_.size(), std::memory_order_relaxed);
+    conn.write(write_buffer_);
+    write_buffer_.clear();
+    last_sent_ = host_.clock().now();
+  }
+  if (session_.has_writable())
+    conn.on_drained([this] { flush(); });
+  reliable_in_flight_.store(session_.unacked_packets(), std::memory_order_relaxed);
+  retransmits_.store(session_.retransmits(), std::memory_order_relaxed);
+}
+
+bool peer::on_packet(detail::link& source, const packet_view& packet) {
+  bytes_received_.fetch_add(packet_header_size + packet.payload.size(), std::memory_order_relaxed);
+  if (&source != active_.get()) {
+    // Our dial, waiting for the other side's hello.
+    if (packet.token != well_known_token(well_known::connection_handshake)) {
+      protocol_errors_.fetch_add(1, std::memory_order_relaxed);
+      dialing_.reset();
+      return false;
+    }
+    auto theirs = decode_handshake(packet.payload);
+    if (!theirs) {
+      protocol_errors_.fetch_add(1, std::memory_order_relaxed);
+      dialing_.reset();
+      return false;
+    }
+    if (auto compatible = check_compatible(host_.local_hello(), theirs.value()); !compatible) {
+      protocol_errors_.fetch_add(1, std::memory_order_relaxed);
+      detail::log_warning("peer %s speaks protocol %u.%u, incompatible with ours: refused",
+                          address_.to_string().c_str(), theirs.value().version.major,
+                          theirs.value().version.minor);
+      dialing_.reset();
+      return false;
+    }
+    source.theirs = theirs.value();
+    return establish(std::move(dialing_), theirs.value());
+  }
+  packets_received_.fetch_add(1, std::memory_order_relaxed);
+  auto fail = [&](std::error_code reason) {
+    protocol_errors_.fetch_add(1, std::memory_order_relaxed);
+    detail::log_warning("closing the connection to %s: %s", address_.to_string().c_str(),
+                        reason.message().c_str());
+    drop_connection(reason);
+    return false;
+  };
+  if (packet.token == well_known_token(well_known::session_reliable)) {
+    auto frame = parse_reliable_frame(packet.payload, host_.config().max_packet_size);
+    if (!frame)
+      return fail(frame.error());
+    auto inner = session_.on_reliable(frame.value());
+    if (!inner)
+      return fail(inner.error());
+    if (inner.value()) {
+      auto parsed = parse_packet(*inner.value(), host_.config().max_packet_size);
+      if (!parsed)
+        return fail(parsed.error());
+      host_.deliver_remote(parsed.value(), address_);
+    }
+    return true;
+  }
+  if (packet.token == well_known_token(well_known::session_ack)) {
+    auto ack = parse_ack_frame(packet.payload);
+    if (!ack)
+      return fail(ack.error());
+    if (auto applied = session_.on_ack(ack.value()); !applied)
+      return fail(applied.error());
+    return true;
+  }
+  if (packet.token == well_known_token(well_known::ping)) {
+    on_ping(packet);
+    return true;
+  }
+  if (packet.token == well_known_token(well_known::connection_handshake))
+    return fail(make_error_code(error::malformed_packet));
+  host_.deliver_remote(packet, address_);
+  return true;
+}
+
+void peer::on_ping(const packet_view& packet) {
+  if (packet.payload.size() != ping_payload_size)
+    return;
+  auto kind = static_cast<std::uint8_t>(packet.payload[0]);
+  auto nonce = detail::load_le64(packet.payload.data() + 1);
+  if (kind == ping_kind) {
+    auto pong = ping_packet(pong_kind, nonce);
+    write_buffer_.insert(write_buffer_.end(), pong.begin(), pong.end());
+  } else if (kind == pong_kind && nonce == ping_nonce_) {
+    auto rtt = host_.clock().now() - ping_sent_at_;
+    ping_rtt_us_.store(std::chrono::duration_cast<std::chrono::microseconds>(rtt).count(),
+                       std::memory_order_relaxed);
+  }
+}
+
+void peer::send_ping(time_point now) {
+  ping_sent_at_ = now;
+  auto ping = ping_packet(ping_kind, ++ping_nonce_);
+  write_buffer_.insert(write_buffer_.end(), ping.begin(), ping.end());
+  flush();
+}
+
+// -- network thread: connections ----------------------------------------------
+
+bool peer::wants_connection() const noexcept {
+  if (session_.key().valid() || session_.unacked_packets() > 0)
+    return true;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (!outbox_.empty())
+      return true;
+  }
+  return host_.monitor().tracked(address_) > 0;
+}
+
+bool peer::accepts_inbound() const noexcept {
+  // Both sides dialed at once: the dial of the smaller address wins, on both
+  // sides, so exactly one connection survives.
+  bool dialing = connecting_ || dialing_ != nullptr;
+  if (!dialing)
+    return true;
+  return address_ < host_.local_hello().canonical_address;
+}
+
+void peer::start_connect(time_point now) {
+  connecting_ = true;
+  auto generation = ++connect_generation_;
+  host_.network().connect(
+    address_, now + host_.config().connection_timeout,
+    [weak = weak_from_this(), generation](result<std::unique_ptr<connection>> connected) {
+      auto self = weak.lock();
+      if (!self || generation != self->connect_generation_)
+        return; // abandoned: the connection (if any) closes as it is dropped
+      self->connecting_ = false;
+      auto now = self->host_.clock().now();
+      if (!connected || self->active_) {
+        // Failed, or an inbound connection won meanwhile.
+        if (!connected) {
+          self->next_connect_ = now + self->backoff_;
+          self->backoff_ = std::min(
+            std::chrono::duration_cast<duration>(self->backoff_ * 6 / 5),
+            self->host_.config().reconnect_max);
+        }
+        return;
+      }
+      auto dialed = std::make_unique<detail::link>(std::move(connected).value(),
+                                                   detail::link::role::dialer,
+                                                   self->host_.config().max_packet_size + 64,
+                                                   self->host_.clock());
+      self->dialing_ = std::move(dialed);
+      self->dialing_->start(self->events_.get());
+      auto hello = encode_handshake(self->hello_for_session());
+      self->dialing_->conn().write(hello);
+    });
+}
+
+void peer::adopt_inbound(std::unique_ptr<detail::link> inbound) {
+  // We answer a dial: our own attempt, if any, is abandoned.
+  ++connect_generation_;
+  connecting_ = false;
+  dialing_.reset();
+  auto theirs = *inbound->theirs;
+  establish(std::move(inbound), theirs);
+}
+
+handshake peer::hello_for_session() const {
+  auto hello = host_.local_hello();
+  hello.session_key = session_.key().valid() ? session_.key() : proposed_key_;
+  hello.last_received_seq = session_.last_received();
+  return hello;
+}
+
+bool peer::establish(std::unique_ptr<detail::link> l, const handshake& theirs) {
+  if (incarnation_ && *incarnation_ != theirs.incarnation) {
+    // The process at this address restarted: every call that may have reached
+    // the old one fails now rather than at a timeout; what never left goes to
+    // the new one (whose answer, for an old endpoint, is endpoint_not_found).
+    restart_session();
+    abandoned_key_ = uid{};
+  }
+  incarnation_ = theirs.incarnation;
+  std::uint64_t resume_from = theirs.last_received_seq;
+  if (l->side() == detail::link::role::acceptor) {
+    if (session_.key().valid() && theirs.session_key == session_.key()) {
+      // Resume.
+    } else if (abandoned_key_.valid() && theirs.session_key == abandoned_key_) {
+      // They resume a session we gave up: answer with a fresh key so that
+      // they give it up too.
+      session_.set_key(proposed_key_);
+      resume_from = 0;
+    } else if (!session_.key().valid()) {
+      session_.set_key(theirs.session_key);
+    } else {
+      // They lost the session we still hold.
+      restart_session();
+      session_.set_key(theirs.session_key);
+    }
+    auto hello = encode_handshake(hello_for_session());
+    l->conn().write(hello);
+  } else {
+    auto mine = session_.key().valid() ? session_.key() : proposed_key_;
+    if (theirs.session_key == mine) {
+      if (!session_.key().valid())
+        session_.set_key(mine);
+    } else if (!session_.key().valid()) {
+      session_.set_key(theirs.session_key);
+    } else {
+      restart_session();
+      session_.set_key(theirs.session_key);
+      resume_from = 0;
+    }
+  }
+  if (active_)
+    drop_connection(make_error_code(error::connection_failed));
+  active_ = std::move(l);
+  active_->set_owner(events_.get());
+  if (auto resumed = session_.on_resume(resume_from); !resumed) {
+    protocol_errors_.fetch_add(1, std::memory_order_relaxed);
+    drop_connection(resumed.error());
+    return false;
+  }
+  connected_.store(true, std::memory_order_relaxed);
+  connections_.fetch_add(1, std::memory_order_relaxed);
+  backoff_ = host_.config().reconnect_min;
+  host_.monitor().on_connected(address_);
+  flush();
+  return true;
+}
+
+void peer::on_link_closed(detail::link& source, std::error_code reason) {
+  if (&source == active_.get()) {
+    drop_connection(reason);
+  } else if (&source == dialing_.get()) {
+    dialing_.reset();
+    next_connect_ = host_.clock().now() + backoff_;
+  }
+}
+
+void peer::drop_connection(std::error_code) {
+  if (!active_)
+    return;
+  active_.reset();
+  session_.on_disconnect();
+  connected_.store(false, std::memory_order_relaxed);
+  auto now = host_.clock().now();
+  disconnected_since_ = now;
+  next_connect_ = now + backoff_;
+  host_.monitor().on_disconnected(address_);
+}
+
+void peer::lose_session(std::error_code never_sent) {
+  host_.monitor().on_peer_lost(address_, never_sent);
+}
+
+void peer::reset_session() {
+  if (session_.key().valid())
+    abandoned_key_ = session_.key();
+  session_ = reliable_session(
+    session_limits{host_.config().replay_buffer_bytes, host_.config().max_packet_size});
+  proposed_key_ = make_session_key(host_.random());
+}
+
+void peer::restart_session() {
+  auto unsent = session_.take_unwritten();
+  host_.monitor().on_session_lost(address_);
+  reset_session();
+  for (auto& packet : unsent)
+    (void) session_.push(std::move(packet)); // fits: it fit in the old session
+}
+
+void peer::tick(time_point now) {
+  const auto& config = host_.config();
+  if (active_) {
+    if (now - active_->last_received() > config.connection_timeout) {
+      detail::log_warning("peer %s sent nothing for too long: disconnecting",
+                          address_.to_string().c_str());
+      drop_connection(make_error_code(error::timed_out));
+    } else if (now - last_sent_ >= config.ping_interval) {
+      send_ping(now);
+    }
+  }
+  if (dialing_ && now - dialing_->opened() > config.connection_timeout) {
+    dialing_.reset();
+    next_connect_ = now + backoff_;
+  }
+  if (!active_) {
+    if (now - disconnected_since_ > config.resume_window &&
+        (session_.key().valid() || host_.monitor().tracked(address_) > 0 ||
+         session_.unacked_packets() > 0)) {
+      // Gone for good: calls fail, the session and its replay buffer go.
+      lose_session(make_error_code(error::connection_failed));
+      reset_session();
+      disconnected_since_ = now;
+    }
+    if (!connecting_ && !dialing_ && now >= next_connect_ && wants_connection())
+      start_connect(now);
+  }
+  flush();
+}
+
+void peer::shutdown() noexcept {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    closed_ = true;
+    outbox_.clear();
+    outbox_bytes_ = 0;
+  }
+  room_.notify_all();
+  ++connect_generation_;
+  active_.reset();
+  dialing_.reset();
+  connected_.store(false, std::memory_order_relaxed);
+}
+
+} // namespace grainflow
