@@ -11,8 +11,15 @@ node::node(caf::actor_system_config& actor_config, transport_config transport,
   , system_(actor_config) {
 }
 
+void node::tune_scheduler_for_network(caf::actor_system_config& actor_config) {
+  // Keep the short busy-poll (it catches back-to-back work between actors of
+  // this process); skip the moderate phase's sleep-polling.
+  actor_config.set("work-stealing.moderate-poll-attempts", std::size_t{0});
+}
+
 result<std::unique_ptr<node>> node::create_networked(caf::actor_system_config& actor_config,
                                                      transport_config transport) {
+  tune_scheduler_for_network(actor_config);
   auto made = asio_network::create();
   if (!made)
     return made.error();

@@ -29,6 +29,12 @@ public:
   [[nodiscard]] static result<std::unique_ptr<node>>
   create_networked(caf::actor_system_config& actor_config, transport_config transport = {});
 
+  /// Sets CAF's work-stealing scheduler so that an idle worker sleeps on its
+  /// condition variable — woken at once by a message from the network thread
+  /// — instead of polling in 50 µs sleeps, each of which adds that much (plus
+  /// timer slack) to every remote call. create_networked() applies it.
+  static void tune_scheduler_for_network(caf::actor_system_config& actor_config);
+
   ~node();
   node(const node&) = delete;
   node& operator=(const node&) = delete;

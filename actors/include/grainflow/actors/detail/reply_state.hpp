@@ -4,9 +4,9 @@
 #include "grainflow/actors/detail/reply_codec.hpp"
 #include "grainflow/endpoints/intrusive_ptr.hpp"
 #include "grainflow/transport/flow_transport.hpp"
+#include "grainflow/transport/unique_function.hpp"
 
 #include <condition_variable>
-#include <functional>
 #include <mutex>
 #include <optional>
 
@@ -56,7 +56,9 @@ private:
 template <class Rep>
 class reply_state final : public promise_core<Rep> {
 public:
-  using continuation = std::function<void(result<Rep>&&)>;
+  // Move-only with inline storage: the actor binding's continuation (an actor
+  // pointer and a message id) fits without a heap allocation per call.
+  using continuation = unique_function<void(result<Rep>&&)>;
 
   /// `transport` may be null for a call that failed before it left.
   reply_state(flow_transport* transport, std::optional<time_point> deadline)

@@ -1,0 +1,1 @@
+set(GRAINFLOW_ACTORS_REGISTRY_SOURCES src/name_registry.cpp)
