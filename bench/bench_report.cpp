@@ -13,7 +13,8 @@ void print(const measurement& m) {
 
 void print_ratio(const measurement& a, const measurement& b) {
   std::printf("ratio=%s/%s depth=%d req_per_s=%.3f us_per_rt=%.3f\n", a.name.c_str(),
-              b.name.c_str(), a.depth, a.req_per_s() / b.req_per_s(), a.us_per_rt() / b.us_per_rt());
+              b.name.c_str(), a.depth, a.req_per_s() / b.req_per_s(),
+              a.us_per_rt() / b.us_per_rt());
   std::fflush(stdout);
 }
 

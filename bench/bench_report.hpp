@@ -15,14 +15,10 @@ struct measurement {
   std::uint64_t n = 0;
   double seconds = 0;
 
-  double req_per_s() const {
-    return static_cast<double>(n) / seconds;
-  }
+  double req_per_s() const { return static_cast<double>(n) / seconds; }
   /// The mean time one request spends from call to answer: with `depth`
   /// outstanding, each waits behind depth-1 others.
-  double us_per_rt() const {
-    return seconds * 1e6 * depth / static_cast<double>(n);
-  }
+  double us_per_rt() const { return seconds * 1e6 * depth / static_cast<double>(n); }
 };
 
 /// The faster of two measurements of the same thing (`a` may be empty).

@@ -50,8 +50,8 @@ caf::behavior adder(caf::event_based_actor*) {
   return {[](add_request& request) { request.reply.send(request.a + request.b); }};
 }
 
-measurement measure_calls(node& caller, const request_stream<add_request>& target,
-                          std::uint64_t n, int depth, std::string name) {
+measurement measure_calls(node& caller, const request_stream<add_request>& target, std::uint64_t n,
+                          int depth, std::string name) {
   caf::scoped_actor waiter{caller.system()};
   auto start = std::chrono::steady_clock::now();
   auto calling = caller.system().spawn(client, target, n, depth);

@@ -20,7 +20,7 @@ caf::behavior adder(caf::event_based_actor* self);
 
 /// Runs `n` get_reply calls to `target` from one actor of `caller`, keeping
 /// `depth` outstanding, and checks every answer; the result is named `name`.
-measurement measure_calls(node& caller, const request_stream<add_request>& target,
-                          std::uint64_t n, int depth, std::string name);
+measurement measure_calls(node& caller, const request_stream<add_request>& target, std::uint64_t n,
+                          int depth, std::string name);
 
 } // namespace grainflow::bench

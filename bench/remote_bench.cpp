@@ -30,7 +30,8 @@ result<endpoint> parse_endpoint(const std::string& line) {
   std::string tag;
   unsigned port = 0;
   uid token;
-  if (!std::getline(in, tag, '=') || tag != "endpoint" || !(in >> port >> token.first >> token.second))
+  if (!std::getline(in, tag, '=') || tag != "endpoint" ||
+      !(in >> port >> token.first >> token.second))
     return make_error_code(std::errc::protocol_error);
   return endpoint{network_address::loopback_v4(static_cast<std::uint16_t>(port)), token};
 }
@@ -116,7 +117,7 @@ void run_remote(bool quick) {
       results.push_back(best_of(*client, target, n, depth));
       print(results.back());
     }
-    (void) child.value().terminate();
+    (void)child.value().terminate();
   }
   run_remote_baselines(quick, results);
   auto ratio = [&](std::string_view other, int depth) {

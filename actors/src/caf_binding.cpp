@@ -1,10 +1,10 @@
 #include "grainflow/actors/caf_binding.hpp"
 
 #include <caf/actor_control_block.hpp>
-#include <caf/send.hpp>
 #include <caf/execution_unit.hpp>
 #include <caf/policy/work_stealing.hpp>
 #include <caf/scheduler/worker.hpp>
+#include <caf/send.hpp>
 
 namespace grainflow::detail {
 
@@ -39,7 +39,7 @@ void stop_actor(const caf::strong_actor_ptr& actor) noexcept {
 void remove_on_exit(const caf::strong_actor_ptr& actor, flow_transport& transport,
                     const endpoint& base, std::size_t count) {
   actor->get()->attach_functor(
-    [&transport, base, count] { transport.remove_endpoint(base, count); });
+      [&transport, base, count] { transport.remove_endpoint(base, count); });
 }
 
 } // namespace grainflow::detail

@@ -6,10 +6,9 @@ namespace grainflow {
 
 node::node(caf::actor_system_config& actor_config, transport_config transport,
            transport_providers providers)
-  : network_(providers.network)
-  , transport_(std::move(transport), std::move(providers))
-  , system_(actor_config) {
-}
+    : network_(providers.network)
+    , transport_(std::move(transport), std::move(providers))
+    , system_(actor_config) {}
 
 void node::tune_scheduler_for_network(caf::actor_system_config& actor_config) {
   // Keep the short busy-poll (it catches back-to-back work between actors of
@@ -34,6 +33,11 @@ result<std::unique_ptr<node>> node::create_networked(caf::actor_system_config& a
 }
 
 node::~node() {
+  // Orderly: the served actors stop first while the network still runs, so
+  // the promises they answer or break on the way out reach remote callers
+  // (broken_promise, not a timeout); then the connections close.
+  transport_.stop_serving();
+  system_.await_all_actors_done();
   transport_.close();
 }
 

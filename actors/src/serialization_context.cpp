@@ -15,7 +15,8 @@ unpack_context* current_unpack_context() noexcept {
 }
 
 unpack_scope::unpack_scope(flow_transport& transport) noexcept
-  : context_{&transport, std::nullopt, {}}, previous_(current_context) {
+    : context_{&transport, std::nullopt, {}}
+    , previous_(current_context) {
   current_context = &context_;
 }
 

@@ -10,15 +10,13 @@ namespace {
 
 class category final : public std::error_category {
 public:
-  const char* name() const noexcept override {
-    return "calculator";
-  }
+  const char* name() const noexcept override { return "calculator"; }
   std::string message(int code) const override {
     switch (static_cast<calculator_error>(code)) {
-      case calculator_error::division_by_zero:
-        return "division by zero";
-      case calculator_error::overflow:
-        return "the result does not fit in 32 bits";
+    case calculator_error::division_by_zero:
+      return "division by zero";
+    case calculator_error::overflow:
+      return "the result does not fit in 32 bits";
     }
     return "unknown calculator error";
   }
@@ -43,15 +41,15 @@ const std::error_category& calculator_category() noexcept {
 
 caf::behavior calculator_server(caf::event_based_actor*) {
   return {
-    [](add_request& r) { answer(r, std::int64_t{r.a} + r.b); },
-    [](sub_request& r) { answer(r, std::int64_t{r.a} - r.b); },
-    [](mul_request& r) { answer(r, std::int64_t{r.a} * r.b); },
-    [](div_request& r) {
-      if (r.b == 0)
-        r.reply.send_error(calculator_error::division_by_zero);
-      else
-        answer(r, std::int64_t{r.a} / r.b);
-    },
+      [](add_request& r) { answer(r, std::int64_t{r.a} + r.b); },
+      [](sub_request& r) { answer(r, std::int64_t{r.a} - r.b); },
+      [](mul_request& r) { answer(r, std::int64_t{r.a} * r.b); },
+      [](div_request& r) {
+        if (r.b == 0)
+          r.reply.send_error(calculator_error::division_by_zero);
+        else
+          answer(r, std::int64_t{r.a} / r.b);
+      },
   };
 }
 

@@ -20,10 +20,10 @@ struct ping {
 
 caf::behavior ponger(caf::event_based_actor*) {
   return {
-    [](ping& request) {
-      std::printf("  ponger: got ping %d, answering %d\n", request.count, request.count + 1);
-      request.reply.send(request.count + 1);
-    },
+      [](ping& request) {
+        std::printf("  ponger: got ping %d, answering %d\n", request.count, request.count + 1);
+        request.reply.send(request.count + 1);
+      },
   };
 }
 
@@ -49,8 +49,8 @@ void send_ping(caf::stateful_actor<pinger_state>* self, std::int32_t count) {
   });
 }
 
-caf::behavior pinger(caf::stateful_actor<pinger_state>* self, grainflow::request_stream<ping> target,
-                     std::int32_t rounds) {
+caf::behavior pinger(caf::stateful_actor<pinger_state>* self,
+                     grainflow::request_stream<ping> target, std::int32_t rounds) {
   self->state.target = target;
   self->state.rounds = rounds;
   send_ping(self, 0);

@@ -79,12 +79,8 @@ TEST_P(interface_test, duplicate_method_numbers_are_refused) {
 /// An application's own error category.
 class shop_category final : public std::error_category {
 public:
-  const char* name() const noexcept override {
-    return "test-shop";
-  }
-  std::string message(int) const override {
-    return "out of stock";
-  }
+  const char* name() const noexcept override { return "test-shop"; }
+  std::string message(int) const override { return "out of stock"; }
 };
 
 const std::error_category& shop_errors() {

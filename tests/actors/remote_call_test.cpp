@@ -108,14 +108,14 @@ TEST_F(remote_call_test, a_continuation_runs_in_the_calling_actor_across_nodes) 
   caf::scoped_actor self{client_->system()};
   auto add = at_client(served.add);
   client_->system().spawn(
-    [add](caf::event_based_actor* me, caf::actor report_to) -> caf::behavior {
-      then(me, add.get_reply({40, 2, {}}), [me, report_to](result<std::int32_t> sum) {
-        me->send(report_to, sum ? sum.value() : -1);
-        me->quit();
-      });
-      return {[](caf::ok_atom) {}};
-    },
-    caf::actor{self});
+      [add](caf::event_based_actor* me, caf::actor report_to) -> caf::behavior {
+        then(me, add.get_reply({40, 2, {}}), [me, report_to](result<std::int32_t> sum) {
+          me->send(report_to, sum ? sum.value() : -1);
+          me->quit();
+        });
+        return {[](caf::ok_atom) {}};
+      },
+      caf::actor{self});
   int got = 0;
   self->receive([&](int value) { got = value; }, caf::after(test_timeout) >> [] {});
   EXPECT_EQ(got, 42);
@@ -138,7 +138,7 @@ TEST_F(remote_call_test, a_vanished_server_fails_every_waiting_call) {
   // out before the connection closed; otherwise the failure monitor's verdict.
   for (const auto& failed : {fast.error(), resumed.error()})
     EXPECT_TRUE(failed == error::broken_promise || failed == error::request_maybe_delivered)
-      << failed.message();
+        << failed.message();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
 }
 

@@ -39,14 +39,14 @@ TEST_P(reply_promise_test, an_actor_that_dies_holding_promises_breaks_them) {
 caf::behavior gated_actor(caf::event_based_actor* self, std::shared_future<void> gate,
                           handler_counts* counts) {
   return {
-    [self, gate](caf::ok_atom) {
-      gate.wait();
-      self->quit();
-    },
-    [counts](add_request& request) {
-      ++counts->add;
-      request.reply.send(request.a + request.b);
-    },
+      [self, gate](caf::ok_atom) {
+        gate.wait();
+        self->quit();
+      },
+      [counts](add_request& request) {
+        ++counts->add;
+        request.reply.send(request.a + request.b);
+      },
   };
 }
 
@@ -73,12 +73,12 @@ TEST_P(reply_promise_test, an_actor_that_dies_with_requests_in_its_mailbox_break
 caf::behavior relay_actor(caf::stateful_actor<std::vector<std::byte>>* self,
                           flow_transport* transport) {
   return {
-    [self](hold_request& request) { self->state = to_bytes(request).value(); },
-    [self, transport](release_all_request& request) {
-      auto revived = from_bytes<hold_request>(*transport, self->state);
-      revived.value().reply.send(revived.value().id * 2);
-      request.reply.send(1);
-    },
+      [self](hold_request& request) { self->state = to_bytes(request).value(); },
+      [self, transport](release_all_request& request) {
+        auto revived = from_bytes<hold_request>(*transport, self->state);
+        revived.value().reply.send(revived.value().id * 2);
+        request.reply.send(1);
+      },
   };
 }
 
@@ -140,13 +140,13 @@ TEST(reply_promise_alone, an_empty_promise_answers_nobody) {
 TEST(reply_promise_alone_death, answering_twice_aborts_in_debug_builds) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(
-    {
-      reply_future<std::int32_t> future;
-      auto promise = lone_promise(future);
-      promise.send(1);
-      promise.send(2);
-    },
-    "answered twice");
+      {
+        reply_future<std::int32_t> future;
+        auto promise = lone_promise(future);
+        promise.send(1);
+        promise.send(2);
+      },
+      "answered twice");
 }
 #else
 TEST(reply_promise_alone, answering_twice_keeps_the_first_answer_in_release_builds) {

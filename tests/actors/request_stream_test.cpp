@@ -95,18 +95,18 @@ TEST_P(request_stream_test, a_request_of_the_wrong_type_is_refused_and_the_serve
 TEST_P(request_stream_test, garbage_payloads_are_counted_and_the_server_lives_on) {
   auto server = spawn_server();
   std::vector<std::vector<std::uint8_t>> garbage{
-    {},                                                 // no payload at all
-    {0xc1},                                             // a byte msgpack never uses
-    {0x93, 0x01},                                       // an array of 3, cut short
-    {0x93, 0xc0, 0xc0, 0xdd, 0xff, 0xff, 0xff, 0xff},   // a body claiming 4 billion elements
-    {0x92, 0x01, 0x02},                                 // the wrong number of fields
+      {},                                               // no payload at all
+      {0xc1},                                           // a byte msgpack never uses
+      {0x93, 0x01},                                     // an array of 3, cut short
+      {0x93, 0xc0, 0xc0, 0xdd, 0xff, 0xff, 0xff, 0xff}, // a body claiming 4 billion elements
+      {0x92, 0x01, 0x02},                               // the wrong number of fields
   };
   for (const auto& bytes : garbage)
-    (void) node_->transport().send_packet(server.add.get_endpoint(),
-                                          [&](std::vector<std::byte>& out) {
-                                            for (auto b : bytes)
-                                              out.push_back(static_cast<std::byte>(b));
-                                          });
+    (void)node_->transport().send_packet(server.add.get_endpoint(),
+                                         [&](std::vector<std::byte>& out) {
+                                           for (auto b : bytes)
+                                             out.push_back(static_cast<std::byte>(b));
+                                         });
   EXPECT_EQ(node_->transport().stats().undecodable_payloads, garbage.size());
   EXPECT_EQ(server.add.get_reply({1, 2, {}}).get(test_timeout).value(), 3);
   EXPECT_EQ(counts_.add, 1);
@@ -117,13 +117,12 @@ TEST_P(request_stream_test, garbage_payloads_are_counted_and_the_server_lives_on
 caf::behavior calling_actor(caf::stateful_actor<int>* self, request_stream<add_request> add,
                             caf::actor report_to) {
   self->state = 0;
-  then(self, add.get_reply({20, 22, {}}),
-       [self, report_to](result<std::int32_t> answer) {
-         // Runs inside the actor: its state is ours to touch without locks.
-         self->state += answer ? answer.value() : -1;
-         self->send(report_to, self->state);
-         self->quit();
-       });
+  then(self, add.get_reply({20, 22, {}}), [self, report_to](result<std::int32_t> answer) {
+    // Runs inside the actor: its state is ours to touch without locks.
+    self->state += answer ? answer.value() : -1;
+    self->send(report_to, self->state);
+    self->quit();
+  });
   return {[](caf::ok_atom) {}};
 }
 
@@ -141,13 +140,12 @@ TEST_P(request_stream_test, a_continuation_runs_inside_the_calling_actor) {
 caf::behavior proxy_actor(caf::event_based_actor* self, request_stream<add_request> adder) {
   return {[self, adder](add_request& request) {
     auto promise = request.reply;
-    then(self, adder.get_reply({request.a, request.b, {}}),
-         [promise](result<std::int32_t> sum) {
-           if (sum)
-             promise.send(sum.value() * 10);
-           else
-             promise.send_error(sum.error());
-         });
+    then(self, adder.get_reply({request.a, request.b, {}}), [promise](result<std::int32_t> sum) {
+      if (sum)
+        promise.send(sum.value() * 10);
+      else
+        promise.send_error(sum.error());
+    });
   }};
 }
 

@@ -5,22 +5,22 @@ namespace grainflow::test {
 caf::behavior test_server(caf::stateful_actor<std::vector<reply_promise<std::int32_t>>>* self,
                           handler_counts* counts) {
   return {
-    [counts](add_request& request) {
-      ++counts->add;
-      request.reply.send(request.a + request.b);
-    },
-    [self, counts](hold_request& request) {
-      ++counts->hold;
-      self->state.push_back(request.reply);
-    },
-    [counts](drop_request&) { ++counts->drop; },
-    [self](release_all_request& request) {
-      auto held = std::move(self->state);
-      self->state.clear();
-      for (std::size_t i = 0; i < held.size(); ++i)
-        held[i].send(static_cast<std::int32_t>(i));
-      request.reply.send(static_cast<std::int32_t>(held.size()));
-    },
+      [counts](add_request& request) {
+        ++counts->add;
+        request.reply.send(request.a + request.b);
+      },
+      [self, counts](hold_request& request) {
+        ++counts->hold;
+        self->state.push_back(request.reply);
+      },
+      [counts](drop_request&) { ++counts->drop; },
+      [self](release_all_request& request) {
+        auto held = std::move(self->state);
+        self->state.clear();
+        for (std::size_t i = 0; i < held.size(); ++i)
+          held[i].send(static_cast<std::int32_t>(i));
+        request.reply.send(static_cast<std::int32_t>(held.size()));
+      },
   };
 }
 

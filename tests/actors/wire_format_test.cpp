@@ -33,12 +33,8 @@ std::string hex(const std::vector<std::byte>& bytes) {
 
 class calculator_errors final : public std::error_category {
 public:
-  const char* name() const noexcept override {
-    return "calculator";
-  }
-  std::string message(int) const override {
-    return "division by zero";
-  }
+  const char* name() const noexcept override { return "calculator"; }
+  std::string message(int) const override { return "division by zero"; }
 };
 
 TEST(wire_format, a_request_payload_is_deadline_reply_to_and_body) {

@@ -16,8 +16,8 @@ namespace {
 /// Records what it receives; counts its own destruction.
 class recording_receiver final : public message_receiver {
 public:
-  explicit recording_receiver(std::atomic<int>* destroyed = nullptr) : destroyed_(destroyed) {
-  }
+  explicit recording_receiver(std::atomic<int>* destroyed = nullptr)
+      : destroyed_(destroyed) {}
   ~recording_receiver() override {
     if (destroyed_)
       ++*destroyed_;
@@ -119,7 +119,7 @@ TEST(flow_transport, close_releases_every_receiver_and_refuses_later_sends) {
   {
     flow_transport transport;
     ep = transport.add_endpoint(make_intrusive<recording_receiver>(&destroyed)).value();
-    (void) transport.add_endpoint(make_intrusive<recording_receiver>(&destroyed)).value();
+    (void)transport.add_endpoint(make_intrusive<recording_receiver>(&destroyed)).value();
     transport.close();
     EXPECT_EQ(destroyed, 2);
     EXPECT_EQ(transport.send_packet(ep, append({})).error(), error::transport_closed);

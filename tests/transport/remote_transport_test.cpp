@@ -145,9 +145,7 @@ TEST(remote_transport, an_unknown_token_fails_the_calls_waiting_on_it) {
 
   struct watcher final : call_watcher {
     std::promise<std::error_code> reason;
-    void on_call_failed(std::error_code why) noexcept override {
-      reason.set_value(why);
-    }
+    void on_call_failed(std::error_code why) noexcept override { reason.set_value(why); }
   };
   auto w = make_intrusive<watcher>();
   auto result = w->reason.get_future();

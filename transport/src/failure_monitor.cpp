@@ -11,7 +11,7 @@ void failure_monitor::track(const endpoint& destination, const uid& reply_token,
   std::lock_guard<std::mutex> guard{mtx_};
   auto& peer = peers_[destination.address];
   peer.calls[reply_token] =
-    tracked_call{destination.token, mode, peer.epoch, peer.connected, std::move(watcher)};
+      tracked_call{destination.token, mode, peer.epoch, peer.connected, std::move(watcher)};
 }
 
 void failure_monitor::untrack(const network_address& peer, const uid& reply_token) noexcept {
@@ -71,10 +71,11 @@ void failure_monitor::on_peer_lost(const network_address& peer, std::error_code 
 }
 
 void failure_monitor::on_session_lost(const network_address& peer) {
-  fail_matching(peer, /*disconnected=*/false, [](const peer_calls& state, const tracked_call& call) {
-    bool maybe_sent = call.connected || state.epoch > call.epoch;
-    return maybe_sent ? make_error_code(error::request_maybe_delivered) : std::error_code{};
-  });
+  fail_matching(
+      peer, /*disconnected=*/false, [](const peer_calls& state, const tracked_call& call) {
+        bool maybe_sent = call.connected || state.epoch > call.epoch;
+        return maybe_sent ? make_error_code(error::request_maybe_delivered) : std::error_code{};
+      });
 }
 
 void failure_monitor::on_endpoint_not_found(const network_address& peer, const uid& token) {

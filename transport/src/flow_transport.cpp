@@ -27,11 +27,11 @@ intrusive_ptr<message_receiver> as_receiver(endpoint_map::receiver_ptr ptr) {
 } // namespace
 
 flow_transport::flow_transport(transport_config config, transport_providers providers)
-  : config_(std::move(config))
-  , providers_{or_real(std::move(providers.clock)), or_real(std::move(providers.random)),
-               std::move(providers.network)}
-  , incarnation_{providers_.random->next_u64(), providers_.random->next_u64()}
-  , endpoints_(providers_.random->next_u64()) {
+    : config_(std::move(config))
+    , providers_{or_real(std::move(providers.clock)), or_real(std::move(providers.random)),
+                 std::move(providers.network)}
+    , incarnation_{providers_.random->next_u64(), providers_.random->next_u64()}
+    , endpoints_(providers_.random->next_u64()) {
   if (providers_.network)
     network_ = std::make_unique<network_part>(*this, *providers_.network);
 }
@@ -135,11 +135,17 @@ result<void> flow_transport::deliver_framed_locally(std::span<const std::byte> f
   }
   transport_counters::bump(counters_.packets_delivered);
   receiver->receive_serialized(
-    incoming_packet{packet.value().token, packet.value().payload, local_address()});
+      incoming_packet{packet.value().token, packet.value().payload, local_address()});
   return success();
 }
 
 // -- lifecycle ----------------------------------------------------------------
+
+void flow_transport::stop_serving() noexcept {
+  // release: a receiver destroyed by the clear below sees the flag.
+  shutting_down_.store(true, std::memory_order_release);
+  endpoints_.clear();
+}
 
 void flow_transport::close() noexcept {
   // release: a sender that observes closed() also observes the cleared map.

@@ -10,13 +10,12 @@ link_owner::~link_owner() = default;
 
 link::link(std::unique_ptr<connection> conn, role r, std::size_t max_packet_size,
            const clock_provider& clock)
-  : conn_(std::move(conn))
-  , role_(r)
-  , decoder_(max_packet_size)
-  , clock_(clock)
-  , opened_(clock.now())
-  , last_received_(opened_) {
-}
+    : conn_(std::move(conn))
+    , role_(r)
+    , decoder_(max_packet_size)
+    , clock_(clock)
+    , opened_(clock.now())
+    , last_received_(opened_) {}
 
 link::~link() {
   *alive_ = false;

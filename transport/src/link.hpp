@@ -43,22 +43,12 @@ public:
 
   /// Starts reading; every callback goes to the current owner.
   void start(link_owner* owner);
-  void set_owner(link_owner* owner) noexcept {
-    owner_ = owner;
-  }
+  void set_owner(link_owner* owner) noexcept { owner_ = owner; }
 
-  connection& conn() noexcept {
-    return *conn_;
-  }
-  role side() const noexcept {
-    return role_;
-  }
-  time_point last_received() const noexcept {
-    return last_received_;
-  }
-  time_point opened() const noexcept {
-    return opened_;
-  }
+  connection& conn() noexcept { return *conn_; }
+  role side() const noexcept { return role_; }
+  time_point last_received() const noexcept { return last_received_; }
+  time_point opened() const noexcept { return opened_; }
   /// The peer's hello once it arrived.
   std::optional<handshake> theirs;
 

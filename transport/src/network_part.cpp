@@ -23,8 +23,8 @@ constexpr std::size_t notice_size = 16;
 /// calls waiting on X.
 class endpoint_not_found_receiver final : public message_receiver {
 public:
-  explicit endpoint_not_found_receiver(failure_monitor& monitor) : monitor_(monitor) {
-  }
+  explicit endpoint_not_found_receiver(failure_monitor& monitor)
+      : monitor_(monitor) {}
   void receive_serialized(const incoming_packet& packet) noexcept override {
     if (packet.payload.size() != notice_size)
       return;
@@ -40,8 +40,8 @@ private:
 } // namespace
 
 flow_transport::network_part::network_part(flow_transport& owner, network_provider& network)
-  : owner_(owner), network_(network) {
-}
+    : owner_(owner)
+    , network_(network) {}
 
 flow_transport::network_part::~network_part() {
   close();
@@ -50,10 +50,9 @@ flow_transport::network_part::~network_part() {
 result<network_address> flow_transport::network_part::start() {
   // The listener belongs to the network thread: made there, used there.
   auto make_listener = [this] {
-    return network_.listen(owner_.config_.local_address,
-                           [this](std::unique_ptr<connection> accepted) {
-                             on_accept(std::move(accepted));
-                           });
+    return network_.listen(
+        owner_.config_.local_address,
+        [this](std::unique_ptr<connection> accepted) { on_accept(std::move(accepted)); });
   };
   auto listening = [&]() -> result<std::unique_ptr<listener>> {
     if (network_.loop().in_executor_thread())
@@ -68,12 +67,12 @@ result<network_address> flow_transport::network_part::start() {
   if (!listening)
     return listening.error();
   listener_ = std::move(listening).value();
-  auto address = listener_->local_address();
+  auto address = owner_.config_.advertised_address.value_or(listener_->local_address());
   hello_.incarnation = owner_.incarnation_;
   hello_.canonical_address = address;
   auto notices = owner_.endpoints_.insert_well_known(
-    static_cast<std::uint64_t>(well_known::endpoint_not_found),
-    endpoint_map::receiver_ptr{make_intrusive<endpoint_not_found_receiver>(owner_.monitor_)});
+      static_cast<std::uint64_t>(well_known::endpoint_not_found),
+      endpoint_map::receiver_ptr{make_intrusive<endpoint_not_found_receiver>(owner_.monitor_)});
   if (!notices)
     return notices.error();
   network_.loop().post([this] { schedule_tick(); });
@@ -94,6 +93,18 @@ std::shared_ptr<peer> flow_transport::network_part::peer_for(const network_addre
   if (!slot)
     slot = std::make_shared<peer>(*this, address);
   return slot;
+}
+
+network_address flow_transport::network_part::known_address(const handshake& theirs) const {
+  std::lock_guard<std::mutex> guard{peers_mtx_};
+  auto found = by_incarnation_.find(theirs.incarnation);
+  return found != by_incarnation_.end() ? found->second : theirs.canonical_address;
+}
+
+void flow_transport::network_part::note_incarnation(const uid& incarnation,
+                                                    const network_address& identified) {
+  std::lock_guard<std::mutex> guard{peers_mtx_};
+  by_incarnation_[incarnation] = identified;
 }
 
 std::vector<peer_stats> flow_transport::network_part::stats() const {
@@ -167,8 +178,7 @@ void flow_transport::network_part::reject(detail::link& source, const char* why)
   take_pending(source); // destroyed here: the connection closes
 }
 
-bool flow_transport::network_part::on_link_packet(detail::link& source,
-                                                  const packet_view& packet) {
+bool flow_transport::network_part::on_link_packet(detail::link& source, const packet_view& packet) {
   if (packet.token != well_known_token(well_known::connection_handshake)) {
     reject(source, "the first packet was not a handshake");
     return false;
@@ -191,7 +201,7 @@ bool flow_transport::network_part::on_link_packet(detail::link& source,
     closing_.push_back(take_pending(source));
     return false;
   }
-  auto from = peer_for(theirs.value().canonical_address);
+  auto from = peer_for(known_address(theirs.value()));
   if (!from || !from->accepts_inbound()) {
     take_pending(source); // our own dial to it wins
     return false;
@@ -208,8 +218,7 @@ void flow_transport::network_part::on_link_closed(detail::link& source, std::err
     take_pending(source);
 }
 
-void flow_transport::network_part::on_link_batch_done(detail::link&) {
-}
+void flow_transport::network_part::on_link_batch_done(detail::link&) {}
 
 // -- delivery -----------------------------------------------------------------
 

@@ -47,6 +47,7 @@ public:
   failure_monitor& monitor() noexcept override;
   handshake local_hello() const override;
   void deliver_remote(const packet_view& packet, const network_address& from) override;
+  void note_incarnation(const uid& incarnation, const network_address& identified) override;
 
   // -- link_owner: inbound connections before their hello ---------------------
 
@@ -56,6 +57,8 @@ public:
 
 private:
   std::shared_ptr<peer> peer_for(const network_address& address);
+  /// The address of the peer that speaks for the process behind `theirs`.
+  network_address known_address(const handshake& theirs) const;
   void on_accept(std::unique_ptr<connection> accepted);
   void on_tick();
   void schedule_tick();
@@ -69,6 +72,9 @@ private:
   std::unique_ptr<listener> listener_;
   mutable std::mutex peers_mtx_;
   std::unordered_map<network_address, std::shared_ptr<peer>> peers_;
+  // Which peer speaks for which process: a process reached at one address
+  // (a proxy, a mapped port) may dial us back from its canonical address.
+  std::unordered_map<uid, network_address> by_incarnation_;
   std::vector<std::unique_ptr<detail::link>> pending_;
   std::vector<std::unique_ptr<detail::link>> closing_;
   timer_id tick_ = timer_id::invalid;

@@ -41,17 +41,15 @@ std::vector<std::byte> ping_packet(std::uint8_t kind, std::uint64_t nonce) {
 /// Routes link callbacks to the peer.
 class peer::link_events final : public detail::link_owner {
 public:
-  explicit link_events(peer& owner) : owner_(owner) {
-  }
+  explicit link_events(peer& owner)
+      : owner_(owner) {}
   bool on_link_packet(detail::link& source, const packet_view& packet) override {
     return owner_.on_packet(source, packet);
   }
   void on_link_closed(detail::link& source, std::error_code reason) override {
     owner_.on_link_closed(source, reason);
   }
-  void on_link_batch_done(detail::link&) override {
-    owner_.flush();
-  }
+  void on_link_batch_done(detail::link&) override { owner_.flush(); }
 
 private:
   peer& owner_;
@@ -60,16 +58,15 @@ private:
 // -- construction -------------------------------------------------------------
 
 peer::peer(peer_host& host, network_address address)
-  : host_(host)
-  , address_(std::move(address))
-  , session_(session_limits{host.config().replay_buffer_bytes, host.config().max_packet_size})
-  , proposed_key_(make_session_key(host.random()))
-  , events_(std::make_unique<link_events>(*this))
-  , disconnected_since_(host.clock().now())
-  , next_connect_(disconnected_since_)
-  , backoff_(host.config().reconnect_min)
-  , last_sent_(disconnected_since_) {
-}
+    : host_(host)
+    , address_(std::move(address))
+    , session_(session_limits{host.config().replay_buffer_bytes, host.config().max_packet_size})
+    , proposed_key_(make_session_key(host.random()))
+    , events_(std::make_unique<link_events>(*this))
+    , disconnected_since_(host.clock().now())
+    , next_connect_(disconnected_since_)
+    , backoff_(host.config().reconnect_min)
+    , last_sent_(disconnected_since_) {}
 
 peer::~peer() {
   shutdown();
@@ -125,7 +122,7 @@ void peer::move_outbox_to_session() {
     if (next.reliable) {
       if (!session_.can_push(size))
         break; // backpressure: wait for acks to free the replay buffer
-      (void) session_.push(std::move(next.packet));
+      (void)session_.push(std::move(next.packet));
     } else if (active_) {
       write_buffer_.insert(write_buffer_.end(), next.packet.begin(), next.packet.end());
     } // else: unreliable while disconnected is dropped, as documented
@@ -275,32 +272,39 @@ void peer::start_connect(time_point now) {
   connecting_ = true;
   auto generation = ++connect_generation_;
   host_.network().connect(
-    address_, now + host_.config().connection_timeout,
-    [weak = weak_from_this(), generation](result<std::unique_ptr<connection>> connected) {
-      auto self = weak.lock();
-      if (!self || generation != self->connect_generation_)
-        return; // abandoned: the connection (if any) closes as it is dropped
-      self->connecting_ = false;
-      auto now = self->host_.clock().now();
-      if (!connected || self->active_) {
-        // Failed, or an inbound connection won meanwhile.
-        if (!connected) {
-          self->next_connect_ = now + self->backoff_;
-          self->backoff_ = std::min(
-            std::chrono::duration_cast<duration>(self->backoff_ * 6 / 5),
-            self->host_.config().reconnect_max);
+      address_, now + host_.config().connection_timeout,
+      [weak = weak_from_this(), generation](result<std::unique_ptr<connection>> connected) {
+        auto self = weak.lock();
+        if (!self || generation != self->connect_generation_)
+          return; // abandoned: the connection (if any) closes as it is dropped
+        self->connecting_ = false;
+        auto now = self->host_.clock().now();
+        if (!connected || self->active_) {
+          // Failed, or an inbound connection won meanwhile.
+          if (!connected) {
+            self->next_connect_ = now + self->jittered(self->backoff_);
+            self->backoff_ = std::min(std::chrono::duration_cast<duration>(self->backoff_ * 6 / 5),
+                                      self->host_.config().reconnect_max);
+            // Nothing listens where a process we had a session with listened:
+            // it is gone (a live transport never refuses), so its calls fail
+            // now, not at the end of the resume window.
+            if (connected.error() == std::errc::connection_refused &&
+                self->session_.key().valid()) {
+              self->lose_session(make_error_code(error::connection_failed));
+              self->reset_session();
+              self->disconnected_since_ = now;
+            }
+          }
+          return;
         }
-        return;
-      }
-      auto dialed = std::make_unique<detail::link>(std::move(connected).value(),
-                                                   detail::link::role::dialer,
-                                                   self->host_.config().max_packet_size + 64,
-                                                   self->host_.clock());
-      self->dialing_ = std::move(dialed);
-      self->dialing_->start(self->events_.get());
-      auto hello = encode_handshake(self->hello_for_session());
-      self->dialing_->conn().write(hello);
-    });
+        auto dialed = std::make_unique<detail::link>(
+            std::move(connected).value(), detail::link::role::dialer,
+            self->host_.config().max_packet_size + 64, self->host_.clock());
+        self->dialing_ = std::move(dialed);
+        self->dialing_->start(self->events_.get());
+        auto hello = encode_handshake(self->hello_for_session());
+        self->dialing_->conn().write(hello);
+      });
 }
 
 void peer::adopt_inbound(std::unique_ptr<detail::link> inbound) {
@@ -310,6 +314,12 @@ void peer::adopt_inbound(std::unique_ptr<detail::link> inbound) {
   dialing_.reset();
   auto theirs = *inbound->theirs;
   establish(std::move(inbound), theirs);
+}
+
+duration peer::jittered(duration base) const {
+  // ±20%: two sides that failed together do not retry in lockstep.
+  auto permille = 800 + static_cast<std::int64_t>(host_.random().next_u64() % 401);
+  return base * permille / 1000;
 }
 
 handshake peer::hello_for_session() const {
@@ -328,13 +338,15 @@ bool peer::establish(std::unique_ptr<detail::link> l, const handshake& theirs) {
     abandoned_key_ = uid{};
   }
   incarnation_ = theirs.incarnation;
+  host_.note_incarnation(theirs.incarnation, address_);
   std::uint64_t resume_from = theirs.last_received_seq;
   if (l->side() == detail::link::role::acceptor) {
     if (session_.key().valid() && theirs.session_key == session_.key()) {
       // Resume.
-    } else if (abandoned_key_.valid() && theirs.session_key == abandoned_key_) {
-      // They resume a session we gave up: answer with a fresh key so that
-      // they give it up too.
+    } else if ((abandoned_key_.valid() && theirs.session_key == abandoned_key_) ||
+               (!session_.key().valid() && theirs.last_received_seq > 0)) {
+      // They resume a session we gave up, or one we never had: answer with a
+      // fresh key so that they give it up.
       session_.set_key(proposed_key_);
       resume_from = 0;
     } else if (!session_.key().valid()) {
@@ -393,7 +405,7 @@ void peer::drop_connection(std::error_code) {
   connected_.store(false, std::memory_order_relaxed);
   auto now = host_.clock().now();
   disconnected_since_ = now;
-  next_connect_ = now + backoff_;
+  next_connect_ = now + jittered(backoff_);
   host_.monitor().on_disconnected(address_);
 }
 
@@ -405,7 +417,7 @@ void peer::reset_session() {
   if (session_.key().valid())
     abandoned_key_ = session_.key();
   session_ = reliable_session(
-    session_limits{host_.config().replay_buffer_bytes, host_.config().max_packet_size});
+      session_limits{host_.config().replay_buffer_bytes, host_.config().max_packet_size});
   proposed_key_ = make_session_key(host_.random());
 }
 
@@ -414,7 +426,7 @@ void peer::restart_session() {
   host_.monitor().on_session_lost(address_);
   reset_session();
   for (auto& packet : unsent)
-    (void) session_.push(std::move(packet)); // fits: it fit in the old session
+    (void)session_.push(std::move(packet)); // fits: it fit in the old session
 }
 
 void peer::tick(time_point now) {

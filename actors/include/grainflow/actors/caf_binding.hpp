@@ -48,13 +48,13 @@ template <class Req>
 class actor_request_receiver final : public typed_receiver<Req> {
 public:
   actor_request_receiver(flow_transport& transport, caf::strong_actor_ptr actor)
-    : transport_(transport), actor_(std::move(actor)) {
-  }
+      : transport_(transport)
+      , actor_(std::move(actor)) {}
 
   ~actor_request_receiver() override {
-    // The transport closing releases its endpoints: the node shuts down, and
-    // so do the actors that served them (even if handles to them remain).
-    if (transport_.closed())
+    // The transport shutting down releases its endpoints: the node shuts
+    // down, and so do the actors that served them (even if handles remain).
+    if (transport_.shutting_down())
       stop_actor(actor_);
   }
 
@@ -72,9 +72,8 @@ public:
       transport_.note_undecodable_payload();
       if (decoded.reply_to) {
         result<reply_type_t<Req>> failed{make_error_code(error::serialization_failed)};
-        (void) transport_.send_packet(*decoded.reply_to, [&](std::vector<std::byte>& out) {
-          append_reply(out, failed);
-        });
+        (void)transport_.send_packet(
+            *decoded.reply_to, [&](std::vector<std::byte>& out) { append_reply(out, failed); });
       }
       return;
     }
@@ -85,9 +84,9 @@ private:
   void enqueue(Req&& request) noexcept {
     // A terminated actor drops the element; dropping it drops the promise,
     // and the caller gets broken_promise (INV-PROMISE-02).
-    actor_->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
-                                              std::move(request)),
-                    enqueue_context(actor_));
+    actor_->enqueue(
+        caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, std::move(request)),
+        enqueue_context(actor_));
   }
 
   flow_transport& transport_;
@@ -163,30 +162,30 @@ void then(Self* self, reply_future<Rep> future, F on_result) {
   auto request_id = self->new_request_id(caf::message_priority::normal);
   auto response_id = request_id.response_id();
   caf::response_handle<Self, caf::message, false>{response_id, self}.then(
-    [self, on_result](detail::reply_envelope<Rep>& envelope) mutable {
-      detail::note_worker(self->context());
-      on_result(std::move(envelope.outcome));
-    },
-    [on_result, state](caf::error& err) mutable {
-      // CAF's own timeout for this response id: the call's deadline.
-      auto code = err == caf::sec::request_timeout ? error::timed_out : error::cancelled;
-      state->resolve(code);
-      on_result(result<Rep>{make_error_code(code)});
-    });
+      [self, on_result](detail::reply_envelope<Rep>& envelope) mutable {
+        detail::note_worker(self->context());
+        on_result(std::move(envelope.outcome));
+      },
+      [on_result, state](caf::error& err) mutable {
+        // CAF's own timeout for this response id: the call's deadline.
+        auto code = err == caf::sec::request_timeout ? error::timed_out : error::cancelled;
+        state->resolve(code);
+        on_result(result<Rep>{make_error_code(code)});
+      });
   if (auto deadline = state->deadline()) {
     auto remaining = std::chrono::duration_cast<std::chrono::microseconds>(
-      *deadline - state->transport()->clock().now());
+        *deadline - state->transport()->clock().now());
     if (remaining.count() <= 0)
       state->resolve(error::timed_out);
     else
       self->request_response_timeout(caf::duration{remaining}, request_id);
   }
-  state->on_resolved([target = caf::actor_cast<caf::strong_actor_ptr>(self),
-                      response_id](result<Rep>&& outcome) {
-    target->enqueue(caf::make_mailbox_element(nullptr, response_id, {},
-                                              detail::reply_envelope<Rep>{std::move(outcome)}),
-                    detail::enqueue_context(target));
-  });
+  state->on_resolved(
+      [target = caf::actor_cast<caf::strong_actor_ptr>(self), response_id](result<Rep>&& outcome) {
+        target->enqueue(caf::make_mailbox_element(nullptr, response_id, {},
+                                                  detail::reply_envelope<Rep>{std::move(outcome)}),
+                        detail::enqueue_context(target));
+      });
 }
 
 } // namespace grainflow

@@ -20,9 +20,7 @@ struct call_options {
     return call_options{now + timeout};
   }
   /// An absolute deadline.
-  static call_options until(time_point deadline) {
-    return call_options{deadline};
-  }
+  static call_options until(time_point deadline) { return call_options{deadline}; }
 };
 
 } // namespace grainflow

@@ -7,14 +7,17 @@
 #include "grainflow/endpoints/result.hpp"
 #include "grainflow/transport/flow_transport.hpp"
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace grainflow {
 
 /// Names for endpoints across a cluster, served by every node at the
-/// well-known token `well_known::name_registry`.
+/// well-known token `well_known::name_registry` (wire: docs/protocol.md,
+/// "Name registry"; messages: registry_messages.hpp).
 ///
 /// A service registers an endpoint (a stream, or an interface's base) under a
 /// name on its own node; the registration is also announced to the seed
@@ -25,28 +28,88 @@ namespace grainflow {
 /// registry; seeds drop a name when a lookup through them finds its endpoint
 /// gone (endpoint_not_found).
 ///
-/// Thread safety: every member may be called from any thread.
+/// Names are 1..128 bytes of printable ASCII (0x20..0x7E); anything else is
+/// refused with std::errc::invalid_argument.
+///
+/// Every node whose endpoints are registered should run a registry: a lookup
+/// checks a binding it got second-hand with the target's own node (see
+/// lookup()).
+///
+/// Thread safety: every member may be called from any thread, except that
+/// lookup() blocks and must not run on the network thread (inside a
+/// message_receiver).
 class name_registry {
 public:
+  /// How long lookup() waits for each registry (and each check of a target's
+  /// node) when the caller gives no deadline.
+  static constexpr duration default_call_timeout = std::chrono::seconds{2};
+
+  // -- construction -----------------------------------------------------------
+
   /// Serves this node's registry on `transport` (which must outlive it) and
-  /// remembers `seeds` for announcements and lookups. Fails when the
-  /// well-known token is taken (a second registry on one transport).
+  /// remembers `seeds` for announcements and lookups (this node's own
+  /// address among them is skipped, as are repeats). Fails when the
+  /// well-known token is taken (a second registry on one transport:
+  /// std::errc::address_in_use) or the transport is closed.
   [[nodiscard]] static result<std::unique_ptr<name_registry>>
   start(flow_transport& transport, std::vector<network_address> seeds);
 
+  /// Stops serving: this node's registry and the names it held are gone
+  /// (seeds keep theirs until a lookup finds them stale).
   ~name_registry();
   name_registry(const name_registry&) = delete;
   name_registry& operator=(const name_registry&) = delete;
 
+  // -- properties -------------------------------------------------------------
+
+  /// Whether `name` may be registered: 1..128 bytes of printable ASCII.
+  static bool valid_name(std::string_view name) noexcept;
+
+  /// The names this node's registry holds right now, sorted: the ones
+  /// registered here and, on a seed, the ones announced to it. Empty once
+  /// the transport closed.
+  std::vector<std::string> names() const;
+
+  // -- operations -------------------------------------------------------------
+
   /// Registers `target` under `name` on this node and announces it to every
-  /// seed (at most once each, fire and forget: a seed that is down learns it
-  /// on the next registration). The future resolves when this node's own
-  /// registry has it.
+  /// seed. The future resolves when this node's own registry has it: true
+  /// when the name was new here, false when it replaced an earlier binding.
+  /// It fails with std::errc::invalid_argument (a bad name, an invalid
+  /// target), endpoint_not_found (a target of this node that no longer
+  /// exists) or transport_closed.
+  ///
+  /// Announcements: to each seed once, reliably (the delivery of get_reply:
+  /// exactly once while both processes live, replayed across reconnects) but
+  /// not waited for; a seed that is unreachable for the transport's resume
+  /// window misses it and learns the name at the next registration. A seed
+  /// has the name shortly after the future resolves, not necessarily before.
+  /// Never blocks on the network except for the transport's backpressure.
   [[nodiscard]] reply_future<bool> register_name(const std::string& name, const endpoint& target);
 
+  /// Removes this node's binding of `name` and announces the removal to every
+  /// seed, where it removes the name only while it is still bound to the
+  /// same endpoint (a newer registration elsewhere survives). The future
+  /// resolves when this node's registry is done: true when a binding was
+  /// removed, false when there was none. Fails as register_name does.
+  [[nodiscard]] reply_future<bool> unregister_name(const std::string& name);
+
   /// Finds `name`: this node's registry, then each seed in order; the first
-  /// that knows it answers. Fails with endpoint_not_found when none does, or
-  /// timed_out at the deadline.
+  /// that knows it, with an endpoint that still exists, answers. Each
+  /// registry is asked with try_get_reply (a dropped connection moves on to
+  /// the next at once) until `options.deadline`, or for
+  /// default_call_timeout each when none is given; one that fails or does
+  /// not answer in time is skipped.
+  ///
+  /// A binding whose endpoint lives on another node than the registry that
+  /// answered is checked with that node's registry first (one more round
+  /// trip): when it says the endpoint is gone, the answering registry is told
+  /// to drop the name and the walk goes on; when it cannot be asked (down,
+  /// slow, no registry), the binding is skipped but kept.
+  ///
+  /// Fails with endpoint_not_found when no registry knows a live binding,
+  /// timed_out when `options.deadline` passes first, invalid_argument for a
+  /// bad name, transport_closed. Blocks the calling thread.
   [[nodiscard]] result<endpoint> lookup(const std::string& name, call_options options = {});
 
   /// lookup() for an interface: a working client copy bound to this node's
@@ -58,9 +121,6 @@ public:
       return base.error();
     return interface_at<I>(transport_, base.value());
   }
-
-  /// The names this node's registry holds right now.
-  std::vector<std::string> names() const;
 
 private:
   explicit name_registry(flow_transport& transport, std::vector<network_address> seeds);

@@ -12,11 +12,12 @@ namespace grainflow {
 /// One grainflow process: a CAF actor system and a flow transport, torn
 /// down in the order that lets every call resolve.
 ///
-/// Shutdown: the transport closes first — its endpoints go, releasing the
-/// actors they kept alive, and calls waiting on serialized replies fail with
-/// transport_closed — then the actor system waits for its actors (whose
-/// dropped promises break), and only then is the transport destroyed, so a
-/// promise dropped during shutdown still finds it.
+/// Shutdown, in order: the transport stops serving (its endpoints go and the
+/// actors that served them stop), the actor system waits for every actor —
+/// the answers and broken promises they leave still travel, since the network
+/// runs — then the transport closes (queued packets are written, waiting
+/// calls fail with transport_closed) and the network thread stops. Actors the
+/// user keeps alive elsewhere must have ended by then: the node waits for them.
 class node {
 public:
   /// A node of this process only (no network), or on the given providers.
@@ -39,16 +40,10 @@ public:
   node(const node&) = delete;
   node& operator=(const node&) = delete;
 
-  caf::actor_system& system() noexcept {
-    return system_;
-  }
-  flow_transport& transport() noexcept {
-    return transport_;
-  }
+  caf::actor_system& system() noexcept { return system_; }
+  flow_transport& transport() noexcept { return transport_; }
   /// Where other processes reach this node.
-  const network_address& address() const noexcept {
-    return transport_.local_address();
-  }
+  const network_address& address() const noexcept { return transport_.local_address(); }
 
 private:
   // Declaration order is destruction order, reversed: the system goes first,

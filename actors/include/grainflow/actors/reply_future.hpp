@@ -23,8 +23,7 @@ public:
   reply_future() noexcept = default;
 
   explicit reply_future(intrusive_ptr<detail::reply_state<Rep>> state) noexcept
-    : state_(std::move(state)) {
-  }
+      : state_(std::move(state)) {}
 
   reply_future(reply_future&&) noexcept = default;
   reply_future& operator=(reply_future&&) noexcept = default;
@@ -32,21 +31,15 @@ public:
   reply_future& operator=(const reply_future&) = delete;
 
   /// False for a default-constructed or consumed future.
-  bool valid() const noexcept {
-    return static_cast<bool>(state_);
-  }
+  bool valid() const noexcept { return static_cast<bool>(state_); }
 
   /// Blocks until the answer, or until the call's deadline (timed_out).
   /// Never call it inside an actor for a call that actor must answer itself.
-  [[nodiscard]] result<Rep> get() {
-    return wait(std::nullopt);
-  }
+  [[nodiscard]] result<Rep> get() { return wait(std::nullopt); }
 
   /// Like get(), but gives up at `deadline` with timed_out (the call is then
   /// over: a later answer is dropped).
-  [[nodiscard]] result<Rep> get(time_point deadline) {
-    return wait(deadline);
-  }
+  [[nodiscard]] result<Rep> get(time_point deadline) { return wait(deadline); }
 
   /// Like get(), giving up after `timeout`.
   [[nodiscard]] result<Rep> get(duration timeout) {
@@ -57,9 +50,7 @@ public:
 
   /// For the actor binding: hands over the state (null for a consumed
   /// future) and invalidates this future.
-  intrusive_ptr<detail::reply_state<Rep>> take() noexcept {
-    return std::exchange(state_, nullptr);
-  }
+  intrusive_ptr<detail::reply_state<Rep>> take() noexcept { return std::exchange(state_, nullptr); }
 
 private:
   result<Rep> wait(std::optional<time_point> deadline) {

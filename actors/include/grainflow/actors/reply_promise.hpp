@@ -37,13 +37,14 @@ public:
 
   reply_promise() noexcept = default;
 
-  explicit reply_promise(intrusive_ptr<core_type> core) noexcept : core_(std::move(core)) {
+  explicit reply_promise(intrusive_ptr<core_type> core) noexcept
+      : core_(std::move(core)) {
     if (core_)
       core_->add_holder();
   }
 
-  reply_promise(const reply_promise& other) noexcept : reply_promise(other.core_) {
-  }
+  reply_promise(const reply_promise& other) noexcept
+      : reply_promise(other.core_) {}
 
   reply_promise(reply_promise&& other) noexcept = default;
 
@@ -57,21 +58,15 @@ public:
       core_->drop_holder();
   }
 
-  void swap(reply_promise& other) noexcept {
-    core_.swap(other.core_);
-  }
+  void swap(reply_promise& other) noexcept { core_.swap(other.core_); }
 
   // -- properties -------------------------------------------------------------
 
   /// False for a promise nobody waits on (default-constructed, or moved from).
-  bool valid() const noexcept {
-    return static_cast<bool>(core_);
-  }
+  bool valid() const noexcept { return static_cast<bool>(core_); }
 
   /// True once some copy answered.
-  bool answered() const noexcept {
-    return core_ && core_->answered();
-  }
+  bool answered() const noexcept { return core_ && core_->answered(); }
 
   /// The caller's deadline, if it set one.
   std::optional<time_point> deadline() const noexcept {
@@ -88,20 +83,14 @@ public:
   // -- operations -------------------------------------------------------------
 
   /// Answers the caller with a value.
-  void send(Rep value) const {
-    answer(result<Rep>{std::move(value)});
-  }
+  void send(Rep value) const { answer(result<Rep>{std::move(value)}); }
 
   /// Answers the caller with an error: an application error (any registered
   /// error category) or one of grainflow's.
-  void send_error(std::error_code code) const {
-    answer(result<Rep>{code});
-  }
+  void send_error(std::error_code code) const { answer(result<Rep>{code}); }
 
   /// For the transport's adaptors.
-  const intrusive_ptr<core_type>& core() const noexcept {
-    return core_;
-  }
+  const intrusive_ptr<core_type>& core() const noexcept { return core_; }
 
 private:
   void answer(result<Rep>&& outcome) const {
@@ -158,7 +147,7 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
         throw msgpack::type_error{};
       auto reply_to = in.as<grainflow::endpoint>();
       auto core = grainflow::make_intrusive<grainflow::detail::remote_promise<Rep>>(
-        *context->transport, std::move(reply_to), context->deadline);
+          *context->transport, std::move(reply_to), context->deadline);
       context->created_cores.emplace_back(core);
       x = grainflow::reply_promise<Rep>{std::move(core)};
       return in;

@@ -1,8 +1,8 @@
 #pragma once
 
 #include "grainflow/actors/call_options.hpp"
-#include "grainflow/actors/detail/request_codec.hpp"
 #include "grainflow/actors/detail/reply_state.hpp"
+#include "grainflow/actors/detail/request_codec.hpp"
 #include "grainflow/actors/detail/serialization_context.hpp"
 #include "grainflow/actors/reply_future.hpp"
 #include "grainflow/actors/reply_promise.hpp"
@@ -21,7 +21,9 @@ namespace grainflow {
 /// with a `reply` member of type reply_promise<R>.
 template <class Req>
 concept request_type = std::is_default_constructible_v<Req> && std::is_copy_constructible_v<Req> &&
-                       requires(Req r) { requires is_reply_promise<decltype(Req::reply)>::value; };
+    requires(Req r) {
+  requires is_reply_promise<decltype(Req::reply)>::value;
+};
 
 /// The reply type R of a request type.
 template <request_type Req>
@@ -47,20 +49,14 @@ public:
   request_stream() noexcept = default;
 
   request_stream(flow_transport& transport, endpoint destination) noexcept
-    : transport_(&transport), endpoint_(std::move(destination)) {
-  }
+      : transport_(&transport)
+      , endpoint_(std::move(destination)) {}
 
   // -- properties -------------------------------------------------------------
 
-  const endpoint& get_endpoint() const noexcept {
-    return endpoint_;
-  }
-  flow_transport* transport() const noexcept {
-    return transport_;
-  }
-  bool valid() const noexcept {
-    return transport_ != nullptr && endpoint_.valid();
-  }
+  const endpoint& get_endpoint() const noexcept { return endpoint_; }
+  flow_transport* transport() const noexcept { return transport_; }
+  bool valid() const noexcept { return transport_ != nullptr && endpoint_.valid(); }
 
   // -- calls ------------------------------------------------------------------
 
@@ -141,11 +137,11 @@ private:
     auto how = state != nullptr ? delivery::reliable : delivery::unreliable;
     try {
       return transport_->send_packet(
-        endpoint_,
-        [&](std::vector<std::byte>& out) {
-          detail::append_request(out, req, reply_to, options.deadline, transport_->clock().now());
-        },
-        how);
+          endpoint_,
+          [&](std::vector<std::byte>& out) {
+            detail::append_request(out, req, reply_to, options.deadline, transport_->clock().now());
+          },
+          how);
     } catch (...) {
       // A user type whose packing throws cannot be sent.
       return error::serialization_failed;

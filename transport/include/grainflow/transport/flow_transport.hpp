@@ -7,14 +7,15 @@
 #include "grainflow/endpoints/result.hpp"
 #include "grainflow/transport/failure_monitor.hpp"
 #include "grainflow/transport/message_receiver.hpp"
-#include "grainflow/transport/peer_stats.hpp"
 #include "grainflow/transport/packet_writer.hpp"
+#include "grainflow/transport/peer_stats.hpp"
 #include "grainflow/transport/providers.hpp"
 #include "grainflow/transport/transport_stats.hpp"
 
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -37,6 +38,10 @@ struct transport_config {
   /// start_network() listens here (port 0: an ephemeral port, which then
   /// becomes the canonical address).
   network_address local_address = network_address::loopback_v4(0);
+  /// Where other processes should dial this one when that differs from where
+  /// it listens (behind a proxy, NAT or a port mapping). The handshake and
+  /// every endpoint carry it, so peers' reconnects and replies go there.
+  std::optional<network_address> advertised_address;
   /// Largest packet, header included, this transport sends or accepts.
   std::size_t max_packet_size = default_max_packet_size;
   /// Sends same-process messages through the packet path (serialize, frame,
@@ -81,31 +86,24 @@ public:
 
   // -- properties -------------------------------------------------------------
 
-  const transport_config& config() const noexcept {
-    return config_;
-  }
-  const network_address& local_address() const noexcept {
-    return config_.local_address;
-  }
-  clock_provider& clock() const noexcept {
-    return *providers_.clock;
-  }
-  random_provider& random() const noexcept {
-    return *providers_.random;
-  }
+  const transport_config& config() const noexcept { return config_; }
+  const network_address& local_address() const noexcept { return config_.local_address; }
+  clock_provider& clock() const noexcept { return *providers_.clock; }
+  random_provider& random() const noexcept { return *providers_.random; }
   /// This process start's random identity (the handshake's incarnation).
-  const uid& incarnation() const noexcept {
-    return incarnation_;
-  }
+  const uid& incarnation() const noexcept { return incarnation_; }
   /// Which calls wait on which peer; fails them when peers fail.
-  failure_monitor& monitor() noexcept {
-    return monitor_;
-  }
+  failure_monitor& monitor() noexcept { return monitor_; }
   /// One entry per remote process this transport knows.
   std::vector<peer_stats> peers() const;
   /// True when `address` names this process.
   bool is_local(const network_address& address) const noexcept {
     return address == config_.local_address;
+  }
+  /// True once stop_serving() or close() began: endpoints are going away.
+  bool shutting_down() const noexcept {
+    // acquire: pairs with the release in stop_serving()/close().
+    return shutting_down_.load(std::memory_order_acquire) || closed();
   }
   /// True after close().
   bool closed() const noexcept {
@@ -176,8 +174,15 @@ public:
 
   // -- lifecycle --------------------------------------------------------------
 
-  /// Removes every endpoint (releasing their receivers, outside any lock) and
-  /// fails later sends with transport_closed. Idempotent.
+  /// The first step of an orderly shutdown: removes every endpoint (their
+  /// receivers are released; the actor binding stops the actors that served
+  /// them) while the network keeps running, so the answers those actors give
+  /// or break on their way out still reach remote callers. Idempotent.
+  void stop_serving() noexcept;
+
+  /// Removes every endpoint, closes every connection (what is queued is still
+  /// written), fails every waiting call with transport_closed, and fails later
+  /// sends with transport_closed. Idempotent.
   void close() noexcept;
 
   class network_part;
@@ -192,6 +197,7 @@ private:
   failure_monitor monitor_;
   std::unique_ptr<network_part> network_;
   std::atomic<bool> closed_{false};
+  std::atomic<bool> shutting_down_{false};
   mutable transport_counters counters_;
 };
 

@@ -45,9 +45,7 @@ public:
 
   // -- properties -------------------------------------------------------------
 
-  const network_address& address() const noexcept {
-    return address_;
-  }
+  const network_address& address() const noexcept { return address_; }
   peer_stats stats() const;
 
   // -- any thread -------------------------------------------------------------
@@ -95,6 +93,7 @@ private:
   void reset_session();
   void restart_session();
   handshake hello_for_session() const;
+  duration jittered(duration base) const;
 
   // Traffic.
   bool on_packet(detail::link& source, const packet_view& packet);

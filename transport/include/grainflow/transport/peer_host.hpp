@@ -30,6 +30,11 @@ public:
   /// This process's hello, without the session fields.
   virtual handshake local_hello() const = 0;
 
+  /// `identified` now speaks for the process with this incarnation: an
+  /// inbound connection from that process (dialed to another of our
+  /// addresses, or through a proxy) belongs to it. Network thread.
+  virtual void note_incarnation(const uid& incarnation, const network_address& identified) = 0;
+
   /// A packet arrived from `from` (the inner packet of a reliable frame, or an
   /// unreliable one). Network thread.
   virtual void deliver_remote(const packet_view& packet, const network_address& from) = 0;

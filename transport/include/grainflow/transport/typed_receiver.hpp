@@ -14,9 +14,7 @@ namespace grainflow {
 template <class T>
 class typed_receiver : public message_receiver {
 public:
-  const std::type_info* local_type() const noexcept final {
-    return &typeid(T);
-  }
+  const std::type_info* local_type() const noexcept final { return &typeid(T); }
 
   /// Same-process delivery. `deadline` is the caller's, if it set one.
   virtual void receive_local(T&& message, std::optional<time_point> deadline) noexcept = 0;

@@ -18,8 +18,7 @@ public:
   /// Marks the core resolved without sending anything: used when the request
   /// that carried it failed to decode (the caller gets serialization_failed
   /// instead of broken_promise).
-  virtual void disarm() noexcept {
-  }
+  virtual void disarm() noexcept {}
 };
 
 /// What every copy of one reply_promise shares in this process: the holder
@@ -38,8 +37,8 @@ class promise_core : public promise_core_base {
 public:
   using value_type = Rep;
 
-  explicit promise_core(std::optional<time_point> deadline) : deadline_(deadline) {
-  }
+  explicit promise_core(std::optional<time_point> deadline)
+      : deadline_(deadline) {}
 
   // -- holders ----------------------------------------------------------------
 
@@ -64,9 +63,7 @@ public:
     return !answered_.exchange(true, std::memory_order_acq_rel);
   }
 
-  bool answered() const noexcept {
-    return answered_.load(std::memory_order_acquire);
-  }
+  bool answered() const noexcept { return answered_.load(std::memory_order_acquire); }
 
   // -- operations -------------------------------------------------------------
 
@@ -79,9 +76,7 @@ public:
   /// (INV-PROMISE-03).
   virtual result<endpoint> ship() noexcept = 0;
 
-  std::optional<time_point> deadline() const noexcept {
-    return deadline_;
-  }
+  std::optional<time_point> deadline() const noexcept { return deadline_; }
 
 protected:
   /// Keeps the holder that stands for the remote side, once per core.

@@ -15,8 +15,9 @@ template <class Rep>
 class remote_promise final : public promise_core<Rep> {
 public:
   remote_promise(flow_transport& transport, endpoint reply_to, std::optional<time_point> deadline)
-    : promise_core<Rep>(deadline), transport_(transport), reply_to_(std::move(reply_to)) {
-  }
+      : promise_core<Rep>(deadline)
+      , transport_(transport)
+      , reply_to_(std::move(reply_to)) {}
 
   bool resolve(result<Rep>&& outcome) noexcept override {
     // acq_rel: exactly one resolution sends (INV-PROMISE-01).
@@ -26,13 +27,13 @@ public:
     // died with a timeout) has nobody left to tell: the caller's side resolves
     // through its own deadline or failure monitor.
     try {
-      (void) transport_.send_packet(reply_to_,
-                                    [&](std::vector<std::byte>& out) { append_reply(out, outcome); });
+      (void)transport_.send_packet(
+          reply_to_, [&](std::vector<std::byte>& out) { append_reply(out, outcome); });
     } catch (...) {
       // Packing a user's value threw: tell the caller instead.
       result<Rep> failed{make_error_code(error::serialization_failed)};
-      (void) transport_.send_packet(reply_to_,
-                                    [&](std::vector<std::byte>& out) { append_reply(out, failed); });
+      (void)transport_.send_packet(reply_to_,
+                                   [&](std::vector<std::byte>& out) { append_reply(out, failed); });
     }
     return true;
   }
@@ -42,9 +43,7 @@ public:
     return reply_to_;
   }
 
-  void disarm() noexcept override {
-    resolved_.store(true, std::memory_order_release);
-  }
+  void disarm() noexcept override { resolved_.store(true, std::memory_order_release); }
 
 private:
   flow_transport& transport_;

@@ -19,11 +19,9 @@ class reply_state;
 template <class Rep>
 class reply_watcher final : public call_watcher {
 public:
-  explicit reply_watcher(intrusive_ptr<reply_state<Rep>> state) : state_(std::move(state)) {
-  }
-  void on_call_failed(std::error_code reason) noexcept override {
-    state_->resolve(reason);
-  }
+  explicit reply_watcher(intrusive_ptr<reply_state<Rep>> state)
+      : state_(std::move(state)) {}
+  void on_call_failed(std::error_code reason) noexcept override { state_->resolve(reason); }
 
 private:
   intrusive_ptr<reply_state<Rep>> state_;
@@ -35,12 +33,10 @@ private:
 template <class Rep>
 class reply_receiver final : public message_receiver {
 public:
-  explicit reply_receiver(intrusive_ptr<reply_state<Rep>> state) : state_(std::move(state)) {
-  }
+  explicit reply_receiver(intrusive_ptr<reply_state<Rep>> state)
+      : state_(std::move(state)) {}
 
-  ~reply_receiver() override {
-    state_->resolve(error::transport_closed);
-  }
+  ~reply_receiver() override { state_->resolve(error::transport_closed); }
 
   void receive_serialized(const incoming_packet& packet) noexcept override {
     state_->resolve(decode_reply<Rep>(packet.payload));
@@ -62,8 +58,8 @@ public:
 
   /// `transport` may be null for a call that failed before it left.
   reply_state(flow_transport* transport, std::optional<time_point> deadline)
-    : promise_core<Rep>(deadline), transport_(transport) {
-  }
+      : promise_core<Rep>(deadline)
+      , transport_(transport) {}
 
   // -- promise_core -----------------------------------------------------------
 
@@ -97,12 +93,15 @@ public:
   }
 
   result<endpoint> ship() noexcept override {
+    // Declared before the lock: if registering fails, the receiver's last
+    // reference goes after unlocking (its destructor resolves this state).
+    intrusive_ptr<reply_receiver<Rep>> receiver;
     std::lock_guard<std::mutex> guard{mtx_};
     if (!reply_endpoint_) {
       if (resolved_ || transport_ == nullptr)
         return error::transport_closed;
-      auto receiver = make_intrusive<reply_receiver<Rep>>(intrusive_ptr<reply_state>{this});
-      auto added = transport_->add_endpoint(std::move(receiver));
+      receiver = make_intrusive<reply_receiver<Rep>>(intrusive_ptr<reply_state>{this});
+      auto added = transport_->add_endpoint(receiver);
       if (!added)
         return added.error();
       reply_endpoint_ = added.value();
@@ -122,8 +121,9 @@ public:
       reply_token = reply_endpoint_->token;
       watched_peer_ = destination.address;
     }
-    transport_->monitor().track(destination, reply_token, mode,
-                                make_intrusive<reply_watcher<Rep>>(intrusive_ptr<reply_state>{this}));
+    transport_->monitor().track(
+        destination, reply_token, mode,
+        make_intrusive<reply_watcher<Rep>>(intrusive_ptr<reply_state>{this}));
   }
 
   // -- consuming the answer ---------------------------------------------------
@@ -160,9 +160,7 @@ public:
   }
 
   /// The transport the call went out on; null for a call that never left.
-  flow_transport* transport() const noexcept {
-    return transport_;
-  }
+  flow_transport* transport() const noexcept { return transport_; }
 
 private:
   static std::optional<time_point> earliest(std::optional<time_point> a,

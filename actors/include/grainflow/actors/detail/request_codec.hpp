@@ -28,7 +28,7 @@ void append_request(std::vector<std::byte>& out, const Req& request,
   packer.pack_array(3);
   if (deadline)
     packer.pack(static_cast<std::int64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(*deadline - now).count()));
+        std::chrono::duration_cast<std::chrono::nanoseconds>(*deadline - now).count()));
   else
     packer.pack_nil();
   if (reply_to)
@@ -62,7 +62,8 @@ decoded_request<Req> decode_request(flow_transport& transport,
     if (!fields[1].is_nil())
       out.reply_to = fields[1].as<endpoint>();
     if (!fields[0].is_nil())
-      out.deadline = transport.clock().now() + std::chrono::nanoseconds{fields[0].as<std::int64_t>()};
+      out.deadline =
+          transport.clock().now() + std::chrono::nanoseconds{fields[0].as<std::int64_t>()};
     // `request` outlives `scope`: on failure the scope disarms the promises
     // decoded so far before the half-built request drops them.
     Req request;

@@ -39,9 +39,7 @@ public:
   unpack_scope& operator=(const unpack_scope&) = delete;
 
   /// The decode succeeded: its promises are live.
-  void commit() noexcept {
-    committed_ = true;
-  }
+  void commit() noexcept { committed_ = true; }
 
 private:
   unpack_context context_;
