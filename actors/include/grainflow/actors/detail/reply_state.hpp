@@ -6,7 +6,9 @@
 #include "grainflow/transport/flow_transport.hpp"
 #include "grainflow/transport/unique_function.hpp"
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 
@@ -64,20 +66,17 @@ public:
   // -- promise_core -----------------------------------------------------------
 
   bool resolve(result<Rep>&& outcome) noexcept override {
-    continuation next;
+    // seq_cst, with ship()'s two accesses: of a resolution and a first ship()
+    // racing, at least one sees the other's flag (a store-load pair), so a
+    // reply endpoint is never left registered for a resolved call.
+    if (resolved_.exchange(true, std::memory_order_seq_cst))
+      return false; // INV-PROMISE-01: someone resolved first
     std::optional<endpoint> registered;
     std::optional<network_address> watched;
-    {
+    if (shipped_.load(std::memory_order_seq_cst)) {
       std::lock_guard<std::mutex> guard{mtx_};
-      if (resolved_)
-        return false;
-      resolved_ = true;
       registered = std::exchange(reply_endpoint_, std::nullopt);
       watched = std::exchange(watched_peer_, std::nullopt);
-      if (continuation_)
-        next = std::move(continuation_);
-      else
-        value_.emplace(std::move(outcome));
     }
     // The reply token dies with the resolution: a late or duplicate reply
     // packet then finds no receiver and is dropped.
@@ -85,10 +84,17 @@ public:
       transport_->monitor().untrack(*watched, registered->token);
     if (registered)
       transport_->remove_endpoint(*registered);
-    if (next)
-      next(std::move(outcome));
-    else
+    value_.emplace(std::move(outcome));
+    // acq_rel: the release publishes value_ to the consumer; the acquire sees
+    // the continuation the consumer published before its own exchange.
+    if (phase_.exchange(phase_value, std::memory_order_acq_rel) == phase_continuation) {
+      run_continuation();
+    } else {
+      // A blocked waiter tests the phase under the mutex: passing through it
+      // here means it either saw the value or is already waiting to be woken.
+      { std::lock_guard<std::mutex> guard{mtx_}; }
       ready_.notify_all();
+    }
     return true;
   }
 
@@ -98,7 +104,9 @@ public:
     intrusive_ptr<reply_receiver<Rep>> receiver;
     std::lock_guard<std::mutex> guard{mtx_};
     if (!reply_endpoint_) {
-      if (resolved_ || transport_ == nullptr)
+      // seq_cst: see resolve().
+      shipped_.store(true, std::memory_order_seq_cst);
+      if (resolved_.load(std::memory_order_seq_cst) || transport_ == nullptr)
         return error::transport_closed;
       receiver = make_intrusive<reply_receiver<Rep>>(intrusive_ptr<reply_state>{this});
       auto added = transport_->add_endpoint(receiver);
@@ -116,7 +124,9 @@ public:
     uid reply_token;
     {
       std::lock_guard<std::mutex> guard{mtx_};
-      if (resolved_ || !reply_endpoint_)
+      // acquire: a resolution that already ran must be seen, or the watch
+      // would outlive the call.
+      if (resolved_.load(std::memory_order_acquire) || !reply_endpoint_)
         return;
       reply_token = reply_endpoint_->token;
       watched_peer_ = destination.address;
@@ -133,30 +143,25 @@ public:
   result<Rep> wait(std::optional<time_point> deadline) noexcept {
     auto effective = earliest(deadline, this->deadline());
     std::unique_lock<std::mutex> lock{mtx_};
-    auto has_value = [this] { return value_.has_value(); };
-    if (effective) {
-      if (!ready_.wait_until(lock, *effective, has_value)) {
-        lock.unlock();
-        resolve(error::timed_out);
-        lock.lock();
-      }
-    } else {
-      ready_.wait(lock, has_value);
+    // acquire: pairs with resolve()'s release of value_.
+    auto has_value = [this] { return phase_.load(std::memory_order_acquire) == phase_value; };
+    if (effective && !ready_.wait_until(lock, *effective, has_value)) {
+      lock.unlock();
+      resolve(error::timed_out);
+      lock.lock();
     }
+    // Also when the timeout lost to a racing resolution still on its way.
+    ready_.wait(lock, has_value);
     return std::move(*value_);
   }
 
   /// Runs `next` with the answer, on the resolving thread, or at once when
-  /// it is already there.
+  /// it is already there. Without a lock: see resolve().
   void on_resolved(continuation next) {
-    std::unique_lock<std::mutex> lock{mtx_};
-    if (value_) {
-      auto value = std::move(*value_);
-      lock.unlock();
-      next(std::move(value));
-      return;
-    }
     continuation_ = std::move(next);
+    // acq_rel: releases continuation_ to the resolver; acquires its value_.
+    if (phase_.exchange(phase_continuation, std::memory_order_acq_rel) == phase_value)
+      run_continuation();
   }
 
   /// The transport the call went out on; null for a call that never left.
@@ -170,10 +175,26 @@ private:
     return a ? a : b;
   }
 
+  void run_continuation() noexcept {
+    auto next = std::move(continuation_);
+    next(std::move(*value_));
+  }
+
+  // Who got to the phase first: the consumer (a continuation waits for the
+  // value) or the resolver (a value waits for its consumer).
+  static constexpr std::uint8_t phase_pending = 0;
+  static constexpr std::uint8_t phase_continuation = 1;
+  static constexpr std::uint8_t phase_value = 2;
+  static_assert(std::atomic<std::uint8_t>::is_always_lock_free);
+
   flow_transport* transport_;
+  // Guards the reply endpoint and the watch (serialized calls only), and is
+  // the blocked waiter's mutex; the in-process actor path never takes it.
   std::mutex mtx_;
   std::condition_variable ready_;
-  bool resolved_ = false;
+  std::atomic<bool> resolved_{false};
+  std::atomic<bool> shipped_{false};
+  std::atomic<std::uint8_t> phase_{phase_pending};
   std::optional<result<Rep>> value_;
   continuation continuation_;
   std::optional<endpoint> reply_endpoint_;
