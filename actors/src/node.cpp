@@ -1,5 +1,7 @@
 #include "grainflow/actors/node.hpp"
 
+#include "grainflow/actors/name_registry.hpp"
+
 #include "grainflow/transport/asio_network.hpp"
 
 namespace grainflow {
@@ -9,6 +11,36 @@ node::node(caf::actor_system_config& actor_config, transport_config transport,
     : network_(providers.network)
     , transport_(std::move(transport), std::move(providers))
     , system_(actor_config) {}
+
+transport_config to_transport_config(const node_config& config) {
+  transport_config transport;
+  transport.local_address = config.listen;
+  transport.max_packet_size = config.max_packet_size;
+  transport.replay_buffer_bytes = config.replay_buffer_bytes;
+  transport.ping_interval = config.ping_interval;
+  transport.connection_timeout = config.connection_timeout;
+  transport.reconnect_min = config.reconnect_min;
+  transport.reconnect_max = config.reconnect_max;
+  transport.resume_window = config.resume_window;
+  return transport;
+}
+
+result<std::unique_ptr<node>> node::create(const node_config& config,
+                                           caf::actor_system_config& actor_config) {
+  if (auto valid = validate(config); !valid)
+    return valid.error();
+  // 0 keeps CAF's default: one worker per hardware thread.
+  if (config.scheduler_threads != 0)
+    actor_config.set("scheduler.max-threads", config.scheduler_threads);
+  auto created = create_networked(actor_config, to_transport_config(config));
+  if (!created)
+    return created.error();
+  auto names = name_registry::start(created.value()->transport(), config.seeds);
+  if (!names)
+    return names.error();
+  created.value()->names_ = std::move(names).value();
+  return created;
+}
 
 void node::tune_scheduler_for_network(caf::actor_system_config& actor_config) {
   // Keep the short busy-poll (it catches back-to-back work between actors of

@@ -33,28 +33,13 @@ int wait_for_stop_signal() {
 }
 
 result<cluster_node> make_node(const node_config& config, caf::actor_system_config& actor_config) {
-  transport_config transport;
-  transport.local_address = config.listen;
-  transport.max_packet_size = config.max_packet_size;
-  transport.replay_buffer_bytes = config.replay_buffer_bytes;
-  transport.ping_interval = config.ping_interval;
-  transport.connection_timeout = config.connection_timeout;
-  transport.reconnect_min = config.reconnect_min;
-  transport.reconnect_max = config.reconnect_max;
-  transport.resume_window = config.resume_window;
-  // 0 keeps CAF's default, one worker per hardware thread.
-  if (config.scheduler_threads != 0)
-    actor_config.set("scheduler.max-threads", config.scheduler_threads);
-  auto created = node::create_networked(actor_config, transport);
+  auto created = node::create(config, actor_config);
   if (!created)
     return created.error();
-  cluster_node result_node;
-  result_node.node = std::move(created).value();
-  auto names = name_registry::start(result_node.node->transport(), config.seeds);
-  if (!names)
-    return names.error();
-  result_node.names = std::move(names).value();
-  return result_node;
+  cluster_node out;
+  out.node = std::move(created).value();
+  out.names = out.node->names();
+  return out;
 }
 
 void print_stats(const flow_transport& transport) {

@@ -22,7 +22,8 @@ namespace grainflow::samples {
 /// order: the registry first, because it uses the node's transport.
 struct cluster_node {
   std::unique_ptr<grainflow::node> node;
-  std::unique_ptr<grainflow::name_registry> names;
+  /// The node's own registry (owned by the node).
+  grainflow::name_registry* names = nullptr;
 };
 
 /// Blocks SIGINT and SIGTERM in the calling thread. Call it first in main(),

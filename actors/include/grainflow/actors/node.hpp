@@ -1,5 +1,6 @@
 #pragma once
 
+#include "grainflow/actors/node_config.hpp"
 #include "grainflow/transport/flow_transport.hpp"
 
 #include <caf/actor_system.hpp>
@@ -8,6 +9,11 @@
 #include <memory>
 
 namespace grainflow {
+
+class name_registry;
+
+/// The transport settings a node config asks for.
+transport_config to_transport_config(const node_config& config);
 
 /// One grainflow process: a CAF actor system and a flow transport, torn
 /// down in the order that lets every call resolve.
@@ -30,6 +36,13 @@ public:
   [[nodiscard]] static result<std::unique_ptr<node>>
   create_networked(caf::actor_system_config& actor_config, transport_config transport = {});
 
+  /// A cluster node from its config (a TOML file and flags, see
+  /// node_config.hpp): networked, listening at `config.listen`, with CAF's
+  /// scheduler threads as configured, and serving the name registry, whose
+  /// seeds are `config.seeds`.
+  [[nodiscard]] static result<std::unique_ptr<node>> create(const node_config& config,
+                                                            caf::actor_system_config& actor_config);
+
   /// Sets CAF's work-stealing scheduler so that an idle worker sleeps on its
   /// condition variable — woken at once by a message from the network thread
   /// — instead of polling in 50 µs sleeps, each of which adds that much (plus
@@ -42,6 +55,9 @@ public:
 
   caf::actor_system& system() noexcept { return system_; }
   flow_transport& transport() noexcept { return transport_; }
+  /// The node's name registry; null for a node made without one.
+  name_registry* names() noexcept { return names_.get(); }
+
   /// Where other processes reach this node.
   const network_address& address() const noexcept { return transport_.local_address(); }
 
@@ -51,6 +67,7 @@ private:
   std::shared_ptr<network_provider> network_;
   flow_transport transport_;
   caf::actor_system system_;
+  std::unique_ptr<name_registry> names_;
 };
 
 } // namespace grainflow
