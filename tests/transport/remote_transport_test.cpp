@@ -224,12 +224,24 @@ TEST(remote_transport, bad_input_on_the_listening_port_closes_only_that_connecti
   EXPECT_TRUE(closed_by_server(old_version, 3s));
   ::close(old_version);
 
+  // Truncated: half a handshake, then the client hangs up.
+  int truncated = dial(b.address);
+  auto half = encode_handshake(handshake{});
+  ASSERT_GT(::send(truncated, half.data(), half.size() / 2, 0), 0);
+  ::close(truncated);
+
+  // Truncated, then silence: closed after the connection timeout.
+  int stalled = dial(b.address);
+  ASSERT_GT(::send(stalled, half.data(), half.size() / 2, 0), 0);
+  EXPECT_TRUE(closed_by_server(stalled, 5s));
+  ::close(stalled);
+
   // Silence: closed after the connection timeout.
   int silent = dial(b.address);
   EXPECT_TRUE(closed_by_server(silent, 5s));
   ::close(silent);
 
-  EXPECT_GE(b.transport->stats().rejected_connections, 4u);
+  EXPECT_GE(b.transport->stats().rejected_connections, 6u);
   // The good connection lost nothing.
   ASSERT_TRUE(a.transport->send_packet(ep, number(2)));
   ASSERT_TRUE(receiver->wait_for(2));

@@ -212,10 +212,9 @@ bool flow_transport::network_part::on_link_packet(detail::link& source, const pa
 }
 
 void flow_transport::network_part::on_link_closed(detail::link& source, std::error_code reason) {
-  if (reason && reason != make_error_code(std::errc::connection_reset))
-    reject(source, reason.message().c_str());
-  else
-    take_pending(source);
+  // Closed before its handshake completed: a truncated hello, garbage, or a
+  // client that gave up. Counted like any other refused connection.
+  reject(source, reason ? reason.message().c_str() : "closed before its handshake");
 }
 
 void flow_transport::network_part::on_link_batch_done(detail::link&) {}
