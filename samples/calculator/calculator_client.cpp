@@ -2,7 +2,7 @@
 // division by zero and an overflow included — and prints each answer. Exits
 // 0 only if every answer is the expected one.
 //
-//   calculator_client --name calc-client --seed 127.0.0.1:47101
+//   calculator_client --name calc-client --seed 127.0.0.1:23101
 
 #include "calculator.hpp"
 #include "cluster_node.hpp"

@@ -2,7 +2,7 @@
 // registers it under the name "calculator", so that a client anywhere finds
 // it through its seeds. Runs until SIGINT or SIGTERM.
 //
-//   calculator_node --name calc-1 --listen 127.0.0.1:47111 --seed 127.0.0.1:47101
+//   calculator_node --name calc-1 --listen 127.0.0.1:23111 --seed 127.0.0.1:23101
 
 #include "calculator.hpp"
 #include "cluster_node.hpp"

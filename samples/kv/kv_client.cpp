@@ -3,7 +3,7 @@
 // reads every key back and checks its value. Prints counts and timings;
 // exits non-zero on any wrong value or failed call.
 //
-//   kv_client --name kv-client --seed 127.0.0.1:47101 --shards 3 --keys 5000
+//   kv_client --name kv-client --seed 127.0.0.1:23101 --shards 3 --keys 5000
 
 #include "cluster_node.hpp"
 #include "kv.hpp"

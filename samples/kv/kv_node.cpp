@@ -2,7 +2,7 @@
 // registers it as "kv/<shard-index>"; a client finds shards 0..count-1 by
 // name. Runs until SIGINT or SIGTERM.
 //
-//   kv_node --name kv-1 --listen 127.0.0.1:47101 --shard-index 0 --shard-count 3
+//   kv_node --name kv-1 --listen 127.0.0.1:23101 --shard-index 0 --shard-count 3
 
 #include "cluster_node.hpp"
 #include "kv.hpp"

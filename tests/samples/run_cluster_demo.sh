@@ -10,13 +10,13 @@
 #   run_cluster_demo.sh SAMPLES_BIN_DIR [--keys N] [--port-base P] [--stats]
 #
 # SAMPLES_BIN_DIR holds kv/ and calculator/ (build/samples). Ports: kv_node i
-# listens on P+i, calculator_node i on P+10+i (i = 1..3; P defaults to 47100).
+# listens on P+i, calculator_node i on P+10+i (i = 1..3; P defaults to 23100).
 set -euo pipefail
 
 bin=${1:?usage: run_cluster_demo.sh SAMPLES_BIN_DIR [--keys N] [--port-base P] [--stats]}
 shift
 keys=5000
-port_base=47100
+port_base=23100  # below the ephemeral range (32768-60999), where no outgoing connection takes it
 stats=()
 while [ $# -gt 0 ]; do
   case $1 in
