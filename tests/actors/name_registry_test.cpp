@@ -75,18 +75,6 @@ T or_default(const result<T>& x) {
   return x ? x.value() : T{};
 }
 
-std::string hex(const std::vector<std::byte>& bytes) {
-  std::string out;
-  char buf[4];
-  for (auto b : bytes) {
-    std::snprintf(buf, sizeof(buf), "%02x ", static_cast<unsigned>(b));
-    out += buf;
-  }
-  if (!out.empty())
-    out.pop_back();
-  return out;
-}
-
 // -- one node -----------------------------------------------------------------
 
 class name_registry_test : public actor_test {
@@ -318,16 +306,7 @@ protected:
     c_registry_ = name_registry::start(c_->transport(), std::move(seeds)).value();
   }
 
-  served_streams spawn_server_on_b() {
-    served_streams out;
-    out.actor = b_->system().spawn(test_server, &counts_);
-    auto& transport = b_->transport();
-    out.add = serve<add_request>(out.actor, transport).value();
-    out.hold = serve<hold_request>(out.actor, transport).value();
-    out.drop = serve<drop_request>(out.actor, transport).value();
-    out.release_all = serve<release_all_request>(out.actor, transport).value();
-    return out;
-  }
+  served_streams spawn_server_on_b() { return serve_test_server(*b_, &counts_); }
 
   /// Registers on B and waits until the seed has it.
   void register_on_b(const std::string& name, const endpoint& target) {

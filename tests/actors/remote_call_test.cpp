@@ -27,16 +27,7 @@ protected:
     server_ = node::create_networked(server_config_, quick_failure_detection()).value();
   }
 
-  served_streams spawn_server() {
-    served_streams out;
-    out.actor = server_->system().spawn(test_server, &counts_);
-    auto& transport = server_->transport();
-    out.add = serve<add_request>(out.actor, transport).value();
-    out.hold = serve<hold_request>(out.actor, transport).value();
-    out.drop = serve<drop_request>(out.actor, transport).value();
-    out.release_all = serve<release_all_request>(out.actor, transport).value();
-    return out;
-  }
+  served_streams spawn_server() { return serve_test_server(*server_, &counts_); }
 
   /// The client's copy of a server stream: what a client gets from bytes.
   template <class Req>

@@ -1,5 +1,7 @@
 #include "test_requests.hpp"
 
+#include <cstdio>
+
 namespace grainflow::test {
 
 caf::behavior test_server(caf::stateful_actor<std::vector<reply_promise<std::int32_t>>>* self,
@@ -32,14 +34,30 @@ actor_test::actor_test() {
 
 actor_test::~actor_test() = default;
 
-served_streams actor_test::spawn_server() {
+served_streams serve_test_server(node& host, handler_counts* counts) {
   served_streams out;
-  out.actor = node_->system().spawn(test_server, &counts_);
-  auto& transport = node_->transport();
+  out.actor = host.system().spawn(test_server, counts);
+  auto& transport = host.transport();
   out.add = serve<add_request>(out.actor, transport).value();
   out.hold = serve<hold_request>(out.actor, transport).value();
   out.drop = serve<drop_request>(out.actor, transport).value();
   out.release_all = serve<release_all_request>(out.actor, transport).value();
+  return out;
+}
+
+served_streams actor_test::spawn_server() {
+  return serve_test_server(*node_, &counts_);
+}
+
+std::string hex(const std::vector<std::byte>& bytes) {
+  std::string out;
+  char buf[4];
+  for (auto b : bytes) {
+    std::snprintf(buf, sizeof(buf), "%02x ", static_cast<unsigned>(b));
+    out += buf;
+  }
+  if (!out.empty())
+    out.pop_back();
   return out;
 }
 

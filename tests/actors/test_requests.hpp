@@ -70,6 +70,13 @@ struct served_streams {
   request_stream<release_all_request> release_all;
 };
 
+/// Spawns a test_server on `host` and serves its four streams there.
+served_streams serve_test_server(node& host, handler_counts* counts);
+
+/// Bytes as lowercase hex pairs separated by spaces ("92 00 2a"), for
+/// pinning wire formats.
+std::string hex(const std::vector<std::byte>& bytes);
+
 /// Parameter: true runs every message through serialization.
 class actor_test : public ::testing::TestWithParam<bool> {
 protected:

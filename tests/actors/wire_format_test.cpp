@@ -1,6 +1,8 @@
 // Pins the request and reply payloads byte for byte, as docs/protocol.md
 // ("Request and reply payloads", Example) shows them.
 
+#include "test_requests.hpp"
+
 #include "grainflow/actors/all.hpp"
 
 #include <gtest/gtest.h>
@@ -18,18 +20,6 @@ struct div_request {
   reply_promise<std::int32_t> reply;
   MSGPACK_DEFINE(a, b, reply)
 };
-
-std::string hex(const std::vector<std::byte>& bytes) {
-  std::string out;
-  char buf[4];
-  for (auto b : bytes) {
-    std::snprintf(buf, sizeof(buf), "%02x ", static_cast<unsigned>(b));
-    out += buf;
-  }
-  if (!out.empty())
-    out.pop_back();
-  return out;
-}
 
 class calculator_errors final : public std::error_category {
 public:

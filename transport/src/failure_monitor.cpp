@@ -51,23 +51,11 @@ void failure_monitor::on_disconnected(const network_address& peer) {
 }
 
 void failure_monitor::on_peer_lost(const network_address& peer, std::error_code never_sent) {
-  failure_list failures;
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    auto found = peers_.find(peer);
-    if (found == peers_.end())
-      return;
-    auto& state = found->second;
-    for (auto& [token, call] : state.calls) {
-      bool maybe_sent = call.connected || state.epoch > call.epoch;
-      failures.emplace_back(std::move(call.watcher),
-                            maybe_sent ? make_error_code(error::request_maybe_delivered)
-                                       : never_sent);
-    }
-    state.calls.clear();
-    state.connected = false;
-  }
-  notify(failures);
+  fail_matching(peer, /*disconnected=*/true,
+                [&](const peer_calls& state, const tracked_call& call) {
+                  bool maybe_sent = call.connected || state.epoch > call.epoch;
+                  return maybe_sent ? make_error_code(error::request_maybe_delivered) : never_sent;
+                });
 }
 
 void failure_monitor::on_session_lost(const network_address& peer) {
