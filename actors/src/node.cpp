@@ -17,6 +17,7 @@ transport_config to_transport_config(const node_config& config) {
   transport.local_address = config.listen;
   transport.max_packet_size = config.max_packet_size;
   transport.replay_buffer_bytes = config.replay_buffer_bytes;
+  transport.request_window_bytes = config.request_window_bytes;
   transport.ping_interval = config.ping_interval;
   transport.connection_timeout = config.connection_timeout;
   transport.reconnect_min = config.reconnect_min;

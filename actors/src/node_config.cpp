@@ -69,6 +69,8 @@ const key_spec keys[] = {
      "SIZE", "largest packet sent or accepted"},
     {"replay_buffer_bytes", "--replay-buffer", kind::bytes, &node_config::replay_buffer_bytes, kib,
      64 * gib, "SIZE", "unacknowledged bytes kept per peer for replay (>= max packet size)"},
+    {"request_window_bytes", "--request-window", kind::bytes, &node_config::request_window_bytes, 0,
+     64 * gib, "SIZE", "unanswered request bytes taken from one peer; 0 = no limit"},
     {"ping_interval", "--ping-interval", kind::duration, &node_config::ping_interval, 10,
      60 * ms_per_s, "DURATION", "idle time before a ping"},
     {"connection_timeout", "--connection-timeout", kind::duration, &node_config::connection_timeout,

@@ -165,7 +165,7 @@ result<uid> endpoint_map::insert(std::span<const receiver_ptr> receivers) {
   if (receivers.size() > capacity)
     return errc(std::errc::not_enough_memory);
   auto length = static_cast<std::uint32_t>(receivers.size());
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<adaptive_mutex> guard{mtx_};
   run r;
   std::uint32_t generation = 0;
   if (!allocate(length, r, generation))
@@ -199,7 +199,7 @@ result<uid> endpoint_map::insert(std::span<const receiver_ptr> receivers) {
 result<void> endpoint_map::insert_well_known(std::uint64_t index, receiver_ptr receiver) {
   if (index >= well_known_count || !receiver)
     return errc(std::errc::invalid_argument);
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<adaptive_mutex> guard{mtx_};
   auto& s = (*well_known_)[index];
   // Relaxed: mtx_ orders us after the last change of the live bit.
   if (is_live(s.state.load(std::memory_order_relaxed)))
@@ -221,7 +221,7 @@ bool endpoint_map::remove(const uid& base, std::size_t count) noexcept {
     return false;
   run r{index, static_cast<std::uint32_t>(count)};
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<adaptive_mutex> guard{mtx_};
     auto* s = find_slot(index);
     if (s == nullptr)
       return false;
@@ -236,7 +236,7 @@ bool endpoint_map::remove(const uid& base, std::size_t count) noexcept {
   // The run is neither live nor on the free list now, so no other thread
   // touches its fields: release outside the lock, then make it reusable.
   release_run(r);
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<adaptive_mutex> guard{mtx_};
   recycle(r);
   return true;
 }
@@ -248,12 +248,12 @@ void endpoint_map::clear() noexcept {
   for (;;) {
     run r;
     {
-      std::lock_guard<std::mutex> guard{mtx_};
+      std::lock_guard<adaptive_mutex> guard{mtx_};
       if (!detach_next_run(cursor, r))
         return;
     }
     release_run(r);
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<adaptive_mutex> guard{mtx_};
     recycle(r);
   }
 }
@@ -427,7 +427,7 @@ void endpoint_map::release_run(run r) noexcept {
 bool endpoint_map::remove_well_known(std::uint64_t index) noexcept {
   ref_counted* receiver = nullptr;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<adaptive_mutex> guard{mtx_};
     auto& s = (*well_known_)[index];
     if (!is_live(s.state.load(std::memory_order_relaxed))) // mtx_ orders us
       return false;

@@ -49,7 +49,7 @@ void print_stats(const flow_transport& transport) {
   for (const auto& p : peers)
     std::printf("  %-21s %s  sent %llu B / %llu pkts  received %llu B / %llu pkts  "
                 "in flight %llu  retransmits %llu  reconnects %llu  protocol errors %llu  "
-                "ping %lld us\n",
+                "ping %lld us  requests held %llu (stalls %llu)  backlog %llu B\n",
                 p.address.to_string().c_str(), p.connected ? "connected   " : "disconnected",
                 static_cast<unsigned long long>(p.bytes_sent),
                 static_cast<unsigned long long>(p.packets_sent),
@@ -59,7 +59,10 @@ void print_stats(const flow_transport& transport) {
                 static_cast<unsigned long long>(p.retransmits),
                 static_cast<unsigned long long>(p.reconnects),
                 static_cast<unsigned long long>(p.protocol_errors),
-                static_cast<long long>(p.ping_round_trip.count()));
+                static_cast<long long>(p.ping_round_trip.count()),
+                static_cast<unsigned long long>(p.requests_held),
+                static_cast<unsigned long long>(p.window_stalls),
+                static_cast<unsigned long long>(p.inbound_backlog_bytes));
   std::fflush(stdout);
 }
 

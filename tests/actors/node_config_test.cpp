@@ -303,7 +303,8 @@ TEST(node_config_test, typos_do_not_pass_silently) {
             "t.toml:3:1: seed: unknown key in [node] (did you mean seeds?)");
   EXPECT_EQ(rejection("colour = \"blue\""),
             "t.toml:3:1: colour: unknown key in [node]; the keys are name, listen, seeds, "
-            "max_packet_size, replay_buffer_bytes, ping_interval, connection_timeout, "
+            "max_packet_size, replay_buffer_bytes, request_window_bytes, ping_interval, "
+            "connection_timeout, "
             "reconnect_min, reconnect_max, resume_window, force_tcp, scheduler_threads, "
             "print_stats");
   std::string why;
@@ -551,11 +552,12 @@ TEST(node_config_test, a_bad_config_file_named_by_the_flag_is_reported) {
   EXPECT_EQ(why, "--config: /nonexistent/n.toml: cannot read: No such file or directory");
   temp_file bad{"[node]\nthreads = 4\n"};
   EXPECT_FALSE(run_args({"--config", bad.path().string()}, {}, &why));
-  EXPECT_EQ(why, bad.path().string() + ":2:1: threads: unknown key in [node]; the keys are name, "
-                                       "listen, seeds, max_packet_size, replay_buffer_bytes, "
-                                       "ping_interval, connection_timeout, reconnect_min, "
-                                       "reconnect_max, resume_window, force_tcp, "
-                                       "scheduler_threads, print_stats");
+  EXPECT_EQ(why, bad.path().string() +
+                     ":2:1: threads: unknown key in [node]; the keys are name, "
+                     "listen, seeds, max_packet_size, replay_buffer_bytes, request_window_bytes, "
+                     "ping_interval, connection_timeout, reconnect_min, "
+                     "reconnect_max, resume_window, force_tcp, "
+                     "scheduler_threads, print_stats");
 }
 
 TEST(node_config_test, help_prints_every_flag_and_reports_help_printed) {
@@ -610,6 +612,7 @@ listen = "127.0.0.1:0"
 seeds = []
 max_packet_size = "16MiB"
 replay_buffer_bytes = "16MiB"
+request_window_bytes = "8MiB"
 ping_interval = "1s"
 connection_timeout = "2s"
 reconnect_min = "50ms"

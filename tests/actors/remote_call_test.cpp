@@ -149,5 +149,41 @@ TEST_F(remote_call_test, a_restarted_server_refuses_old_endpoints_and_serves_new
   EXPECT_EQ(at_client(fresh.add).get_reply({2, 2, {}}).get(test_timeout).value(), 4);
 }
 
+TEST(remote_call_window, a_slow_server_holds_its_callers_back_and_loses_no_call) {
+  // The server answers only when told (hold, then release_all from inside its
+  // own process): its request window fills, and the client's further calls
+  // wait in the client until answers free room. Every call still gets
+  // exactly one answer.
+  auto server_transport = quick_failure_detection();
+  server_transport.request_window_bytes = 2048;
+  caf::actor_system_config client_config;
+  caf::actor_system_config server_config;
+  auto client = node::create_networked(client_config, quick_failure_detection()).value();
+  auto server = node::create_networked(server_config, server_transport).value();
+  handler_counts counts;
+  auto served = serve_test_server(*server, &counts);
+  request_stream<hold_request> hold{client->transport(), served.hold.get_endpoint()};
+  constexpr int calls = 300;
+  std::vector<reply_future<std::int32_t>> futures;
+  for (int i = 0; i < calls; ++i)
+    futures.push_back(hold.get_reply({i, {}}));
+  auto give_up = std::chrono::steady_clock::now() + test_timeout;
+  while (client->transport().peers().at(0).requests_held == 0 &&
+         std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(1ms);
+  std::this_thread::sleep_for(100ms);
+  EXPECT_GT(client->transport().peers().at(0).requests_held, 0u);
+  EXPECT_LT(counts.hold.load(), calls);
+  EXPECT_LE(server->transport().peers().at(0).inbound_backlog_bytes, 2048u);
+  while (counts.hold.load() < calls && std::chrono::steady_clock::now() < give_up) {
+    ASSERT_TRUE(served.release_all.get_reply({}).get(test_timeout));
+    std::this_thread::sleep_for(2ms);
+  }
+  ASSERT_TRUE(served.release_all.get_reply({}).get(test_timeout));
+  for (auto& future : futures)
+    EXPECT_TRUE(future.get(test_timeout));
+  EXPECT_EQ(counts.hold.load(), calls);
+}
+
 } // namespace
 } // namespace grainflow::test

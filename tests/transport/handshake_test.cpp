@@ -100,11 +100,24 @@ TEST(handshake, ipv6_address_and_port_zero_round_trip) {
   EXPECT_EQ(received.value().canonical_address, sent.canonical_address);
 }
 
+TEST(handshake, the_request_window_round_trips_and_a_1_0_peer_has_none) {
+  auto sent = example_handshake();
+  sent.request_window = 8u << 20;
+  auto received = decode_handshake(payload_of(encode_handshake(sent)));
+  ASSERT_TRUE(received);
+  EXPECT_EQ(received.value().request_window, 8u << 20);
+  // A 1.0 peer writes the nine fields without the window.
+  auto old = pack_plain(sent);
+  auto from_old = decode_handshake(as_bytes(old));
+  ASSERT_TRUE(from_old);
+  EXPECT_EQ(from_old.value().request_window, 0u);
+}
+
 TEST(handshake, payload_starts_with_field_count_and_readable_magic) {
   const auto payload = payload_of(encode_handshake(example_handshake()));
   ASSERT_GE(payload.size(), 6u);
-  // fixarray(9), then uint32 0x47464c57: the bytes "GFLW" in a hex dump.
-  EXPECT_EQ(payload[0], std::byte{0x99});
+  // fixarray(10), then uint32 0x47464c57: the bytes "GFLW" in a hex dump.
+  EXPECT_EQ(payload[0], std::byte{0x9a});
   EXPECT_EQ(payload[1], std::byte{0xce});
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(payload.data() + 2), 4), "GFLW");
   EXPECT_LE(payload.size(), max_handshake_payload);
@@ -118,10 +131,10 @@ TEST(handshake, packet_matches_the_worked_example) {
   x.incarnation = uid{1, 2};
   x.canonical_address = network_address::ipv4({10, 0, 0, 7}, 4500);
   const std::vector<unsigned> expected = {
-      0x36, 0x00, 0x00, 0x00, 0x77, 0x23, 0x3b, 0x67, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-      0xff, 0xff, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x99, 0xce, 0x47, 0x46,
-      0x4c, 0x57, 0x01, 0x00, 0x92, 0x01, 0x02, 0x93, 0x04, 0xc4, 0x04, 0x0a, 0x00, 0x00,
-      0x07, 0xcd, 0x11, 0x94, 0xc2, 0x92, 0x00, 0x00, 0x92, 0x00, 0x00, 0x00};
+      0x37, 0x00, 0x00, 0x00, 0x8d, 0x3b, 0xee, 0xc4, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x9a, 0xce, 0x47, 0x46,
+      0x4c, 0x57, 0x01, 0x01, 0x92, 0x01, 0x02, 0x93, 0x04, 0xc4, 0x04, 0x0a, 0x00, 0x00,
+      0x07, 0xcd, 0x11, 0x94, 0xc2, 0x92, 0x00, 0x00, 0x92, 0x00, 0x00, 0x00, 0x00};
   std::vector<std::byte> expected_bytes;
   for (unsigned v : expected)
     expected_bytes.push_back(static_cast<std::byte>(v));
@@ -193,6 +206,7 @@ TEST(handshake, check_compatible_refuses_a_bad_magic) {
 TEST(handshake, extra_trailing_fields_are_ignored) {
   auto sent = example_handshake();
   sent.version.minor = 3;
+  sent.request_window = 42; // field 9, since 1.1; the rest is unknown here
   auto buf = pack_with_extra(sent, 4, [](auto& pk) {
     pk.pack(42);
     pk.pack(std::string{"a future field"});

@@ -2,6 +2,8 @@
 // 127.0.0.1: routing, ordering, reliability across dropped connections,
 // endpoint-not-found notices, restarts and bad input on the listening port.
 
+#include "networked_transport.hpp"
+
 #include "grainflow/endpoints/well_known.hpp"
 #include "grainflow/transport/asio_network.hpp"
 #include "grainflow/transport/flow_transport.hpp"
@@ -59,25 +61,7 @@ private:
   network_address source_;
 };
 
-/// A transport with its own network thread, listening on 127.0.0.1.
-struct networked {
-  explicit networked(transport_config config = {}) {
-    auto created = asio_network::create();
-    EXPECT_TRUE(created);
-    network = std::shared_ptr<asio_network>(std::move(created).value());
-    EXPECT_TRUE(network->start());
-    config.local_address = network_address::loopback_v4(0);
-    transport = std::make_unique<flow_transport>(config, transport_providers{{}, {}, network});
-    address = transport->start_network().value();
-  }
-  ~networked() {
-    transport->close();
-    network->stop();
-  }
-  std::shared_ptr<asio_network> network;
-  std::unique_ptr<flow_transport> transport;
-  network_address address;
-};
+using test::networked;
 
 auto number(std::uint64_t value) {
   return [value](std::vector<std::byte>& out) {

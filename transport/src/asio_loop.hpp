@@ -23,6 +23,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+
+#include "grainflow/endpoints/adaptive_mutex.hpp"
 #include <optional>
 #include <system_error>
 #include <thread>
@@ -192,7 +194,7 @@ private:
   bool shut_down_ = false;
 
   // Shared with posting threads, guarded by mtx_.
-  mutable std::mutex mtx_;
+  mutable adaptive_mutex mtx_;
   std::vector<unique_function<void()>> posted_;
   bool drain_scheduled_ = false;
   bool rearm_scheduled_ = false;

@@ -8,7 +8,7 @@ call_watcher::~call_watcher() = default;
 
 void failure_monitor::track(const endpoint& destination, const uid& reply_token, call_mode mode,
                             intrusive_ptr<call_watcher> watcher) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<adaptive_mutex> guard{mtx_};
   auto& peer = peers_[destination.address];
   peer.calls[reply_token] =
       tracked_call{destination.token, mode, peer.epoch, peer.connected, std::move(watcher)};
@@ -17,7 +17,7 @@ void failure_monitor::track(const endpoint& destination, const uid& reply_token,
 void failure_monitor::untrack(const network_address& peer, const uid& reply_token) noexcept {
   intrusive_ptr<call_watcher> released;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<adaptive_mutex> guard{mtx_};
     auto found = peers_.find(peer);
     if (found == peers_.end())
       return;
@@ -31,13 +31,13 @@ void failure_monitor::untrack(const network_address& peer, const uid& reply_toke
 }
 
 std::size_t failure_monitor::tracked(const network_address& peer) const {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<adaptive_mutex> guard{mtx_};
   auto found = peers_.find(peer);
   return found == peers_.end() ? 0 : found->second.calls.size();
 }
 
 void failure_monitor::on_connected(const network_address& peer) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<adaptive_mutex> guard{mtx_};
   auto& state = peers_[peer];
   ++state.epoch;
   state.connected = true;
@@ -76,7 +76,7 @@ void failure_monitor::on_endpoint_not_found(const network_address& peer, const u
 void failure_monitor::fail_all(std::error_code reason) {
   failure_list failures;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<adaptive_mutex> guard{mtx_};
     for (auto& [address, state] : peers_)
       for (auto& [token, call] : state.calls)
         failures.emplace_back(std::move(call.watcher), reason);
@@ -90,7 +90,7 @@ void failure_monitor::fail_matching(const network_address& peer, bool disconnect
                                     Verdict verdict) {
   failure_list failures;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<adaptive_mutex> guard{mtx_};
     auto found = peers_.find(peer);
     if (found == peers_.end())
       return;

@@ -113,10 +113,10 @@ result<void> flow_transport::send_framed(const endpoint& destination,
   if (!network_ || !destination.address.valid() || destination.address.port() == 0)
     return error::connection_failed; // no route: this process has no network
   // A reliable packet travels inside a session frame, which must fit too.
-  if (how == delivery::reliable &&
+  if (how != delivery::unreliable &&
       framed_packet.size() + reliable_frame_overhead > config_.max_packet_size)
     return error::packet_too_large;
-  network_->send(destination.address, std::move(framed_packet), how == delivery::reliable);
+  network_->send(destination.address, std::move(framed_packet), how);
   return success();
 }
 

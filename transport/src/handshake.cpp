@@ -61,7 +61,7 @@ std::vector<std::byte> encode_handshake(const handshake& x) {
   {
     packet_writer writer{out, well_known_token(well_known::connection_handshake)};
     msgpack::packer<byte_buffer_writer> packer{writer.sink()};
-    packer.pack_array(static_cast<std::uint32_t>(handshake_field_count));
+    packer.pack_array(static_cast<std::uint32_t>(handshake_encoded_field_count));
     packer.pack_uint32(x.magic);
     packer.pack_uint16(x.version.major);
     packer.pack_uint16(x.version.minor);
@@ -71,6 +71,7 @@ std::vector<std::byte> encode_handshake(const handshake& x) {
     packer.pack(x.caps.host_id);
     packer.pack(x.session_key);
     packer.pack_uint64(x.last_received_seq);
+    packer.pack_uint64(x.request_window);
     // A handshake is a few dozen bytes, far below any packet limit.
     [[maybe_unused]] auto done = writer.finish();
     assert(done);
@@ -109,6 +110,8 @@ result<handshake> decode_handshake(std::span<const std::byte> payload) noexcept 
     if (root.via.array.size < handshake_field_count)
       return error::malformed_packet;
     read_v1_fields(fields, out);
+    if (root.via.array.size > 9)
+      out.request_window = unsigned_of(fields[9], std::numeric_limits<std::uint64_t>::max());
     return out;
   } catch (...) {
     // msgpack's parse, size and type errors, and bad_alloc: all mean the

@@ -69,6 +69,7 @@ result<network_address> flow_transport::network_part::start() {
   listener_ = std::move(listening).value();
   auto address = owner_.config_.advertised_address.value_or(listener_->local_address());
   hello_.incarnation = owner_.incarnation_;
+  hello_.request_window = owner_.config_.request_window_bytes;
   hello_.canonical_address = address;
   auto notices = owner_.endpoints_.insert_well_known(
       static_cast<std::uint64_t>(well_known::endpoint_not_found),
@@ -80,13 +81,16 @@ result<network_address> flow_transport::network_part::start() {
 }
 
 void flow_transport::network_part::send(const network_address& destination,
-                                        std::vector<std::byte> packet, bool reliable) {
+                                        std::vector<std::byte> packet, delivery how) {
+  auto kind = how == delivery::request    ? peer::kind::request
+              : how == delivery::reliable ? peer::kind::reliable
+                                          : peer::kind::unreliable;
   if (auto target = peer_for(destination))
-    target->send(std::move(packet), reliable);
+    target->send(std::move(packet), kind);
 }
 
 std::shared_ptr<peer> flow_transport::network_part::peer_for(const network_address& address) {
-  std::lock_guard<std::mutex> guard{peers_mtx_};
+  std::lock_guard<adaptive_mutex> guard{peers_mtx_};
   if (closed_.load(std::memory_order_acquire))
     return nullptr;
   auto& slot = peers_[address];
@@ -96,20 +100,20 @@ std::shared_ptr<peer> flow_transport::network_part::peer_for(const network_addre
 }
 
 network_address flow_transport::network_part::known_address(const handshake& theirs) const {
-  std::lock_guard<std::mutex> guard{peers_mtx_};
+  std::lock_guard<adaptive_mutex> guard{peers_mtx_};
   auto found = by_incarnation_.find(theirs.incarnation);
   return found != by_incarnation_.end() ? found->second : theirs.canonical_address;
 }
 
 void flow_transport::network_part::note_incarnation(const uid& incarnation,
                                                     const network_address& identified) {
-  std::lock_guard<std::mutex> guard{peers_mtx_};
+  std::lock_guard<adaptive_mutex> guard{peers_mtx_};
   by_incarnation_[incarnation] = identified;
 }
 
 std::vector<peer_stats> flow_transport::network_part::stats() const {
   std::vector<peer_stats> out;
-  std::lock_guard<std::mutex> guard{peers_mtx_};
+  std::lock_guard<adaptive_mutex> guard{peers_mtx_};
   for (const auto& [address, known] : peers_)
     out.push_back(known->stats());
   return out;
@@ -128,7 +132,7 @@ void flow_transport::network_part::on_tick() {
   auto now = clock().now();
   std::vector<std::shared_ptr<peer>> known;
   {
-    std::lock_guard<std::mutex> guard{peers_mtx_};
+    std::lock_guard<adaptive_mutex> guard{peers_mtx_};
     for (auto& [address, each] : peers_)
       known.push_back(each);
   }
@@ -222,11 +226,12 @@ void flow_transport::network_part::on_link_batch_done(detail::link&) {}
 // -- delivery -----------------------------------------------------------------
 
 void flow_transport::network_part::deliver_remote(const packet_view& packet,
-                                                  const network_address& from) {
+                                                  const network_address& from,
+                                                  credit_ticket* ticket) {
   auto receiver = intrusive_cast<message_receiver>(owner_.endpoints_.lookup(packet.token));
   if (receiver) {
     transport_counters::bump(owner_.counters_.packets_delivered);
-    receiver->receive_serialized(incoming_packet{packet.token, packet.payload, from});
+    receiver->receive_serialized(incoming_packet{packet.token, packet.payload, from, ticket});
     return;
   }
   transport_counters::bump(owner_.counters_.endpoints_not_found);
@@ -237,7 +242,7 @@ void flow_transport::network_part::deliver_remote(const packet_view& packet,
   detail::store_le64(notice.data() + 8, packet.token.second);
   std::vector<std::byte> out;
   append_packet(out, well_known_token(well_known::endpoint_not_found), notice);
-  send(from, std::move(out), true);
+  send(from, std::move(out), delivery::reliable);
 }
 
 // -- peer_host ----------------------------------------------------------------
@@ -274,7 +279,7 @@ void flow_transport::network_part::shutdown_on_loop() noexcept {
   closing_.clear();
   std::unordered_map<network_address, std::shared_ptr<peer>> gone;
   {
-    std::lock_guard<std::mutex> guard{peers_mtx_};
+    std::lock_guard<adaptive_mutex> guard{peers_mtx_};
     gone.swap(peers_);
   }
   for (auto& [address, each] : gone)

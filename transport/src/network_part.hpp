@@ -15,6 +15,8 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+
+#include "grainflow/endpoints/adaptive_mutex.hpp"
 #include <unordered_map>
 #include <vector>
 
@@ -29,7 +31,7 @@ public:
   result<network_address> start();
 
   /// Any thread: queues a framed packet for the peer at `destination`.
-  void send(const network_address& destination, std::vector<std::byte> packet, bool reliable);
+  void send(const network_address& destination, std::vector<std::byte> packet, delivery how);
 
   std::vector<peer_stats> stats() const;
 
@@ -46,7 +48,8 @@ public:
   random_provider& random() const noexcept override;
   failure_monitor& monitor() noexcept override;
   handshake local_hello() const override;
-  void deliver_remote(const packet_view& packet, const network_address& from) override;
+  void deliver_remote(const packet_view& packet, const network_address& from,
+                      credit_ticket* ticket) override;
   void note_incarnation(const uid& incarnation, const network_address& identified) override;
 
   // -- link_owner: inbound connections before their hello ---------------------
@@ -70,7 +73,7 @@ private:
   network_provider& network_;
   handshake hello_;
   std::unique_ptr<listener> listener_;
-  mutable std::mutex peers_mtx_;
+  mutable adaptive_mutex peers_mtx_;
   std::unordered_map<network_address, std::shared_ptr<peer>> peers_;
   // Which peer speaks for which process: a process reached at one address
   // (a proxy, a mapped port) may dial us back from its canonical address.

@@ -85,23 +85,39 @@ peer_stats peer::stats() const {
   auto connections = connections_.load(std::memory_order_relaxed);
   out.reconnects = connections > 0 ? connections - 1 : 0;
   out.protocol_errors = protocol_errors_.load(std::memory_order_relaxed);
+  out.requests_held = requests_held_.load(std::memory_order_relaxed);
+  out.window_stalls = window_stalls_.load(std::memory_order_relaxed);
+  {
+    // The account is replaced on the network thread under mtx_.
+    std::lock_guard<adaptive_mutex> guard{mtx_};
+    out.inbound_backlog_bytes = inbound_credit_ ? inbound_credit_->backlog() : 0;
+  }
   out.ping_round_trip = std::chrono::microseconds{ping_rtt_us_.load(std::memory_order_relaxed)};
   return out;
 }
 
 // -- any thread ---------------------------------------------------------------
 
-void peer::send(std::vector<std::byte> packet, bool reliable) {
+void peer::send(std::vector<std::byte> packet, kind how) {
   bool post = false;
   {
-    std::unique_lock<std::mutex> lock{mtx_};
+    std::unique_lock<adaptive_mutex> lock{mtx_};
+    // Requests also wait for those the peer's window holds back; replies and
+    // control never do: they are what frees the window on the other side.
+    auto full = [this, how] {
+      auto queued = outbox_bytes_ + (how == kind::request ? held_bytes_ : 0);
+      return queued >= host_.config().outbox_bytes;
+    };
     // The network thread never waits: it is the one that makes room.
-    if (!host_.loop().in_executor_thread())
-      room_.wait(lock, [this] { return closed_ || outbox_bytes_ < host_.config().outbox_bytes; });
+    if (!host_.loop().in_executor_thread() && !closed_ && full()) {
+      ++waiting_senders_;
+      room_.wait(lock, [&] { return closed_ || !full(); });
+      --waiting_senders_;
+    }
     if (closed_)
       return;
     outbox_bytes_ += packet.size();
-    outbox_.push_back(outbound{std::move(packet), reliable});
+    outbox_.push_back(outbound{std::move(packet), how});
     post = !std::exchange(flush_posted_, true);
   }
   if (post)
@@ -114,12 +130,16 @@ void peer::send(std::vector<std::byte> packet, bool reliable) {
 // -- network thread: traffic --------------------------------------------------
 
 void peer::move_outbox_to_session() {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<adaptive_mutex> guard{mtx_};
   flush_posted_ = false;
   while (!outbox_.empty()) {
     auto& next = outbox_.front();
     auto size = next.packet.size();
-    if (next.reliable) {
+    if (next.how == kind::request) {
+      // Into the session in order, as the peer's window allows.
+      held_bytes_ += size;
+      held_.push_back(std::move(next.packet));
+    } else if (next.how == kind::reliable) {
       if (!session_.can_push(size))
         break; // backpressure: wait for acks to free the replay buffer
       (void)session_.push(std::move(next.packet));
@@ -130,8 +150,90 @@ void peer::move_outbox_to_session() {
     outbox_bytes_ -= size;
     outbox_.pop_front();
   }
-  if (outbox_bytes_ < host_.config().outbox_bytes)
+  release_held_requests();
+  if (waiting_senders_ > 0)
     room_.notify_all();
+}
+
+void peer::release_held_requests() {
+  // Until the first handshake tells the peer's window, requests wait.
+  while (window_known_ && !held_.empty()) {
+    auto size = held_.front().size();
+    bool metered = meters_requests();
+    if (metered) {
+      // A request larger than the window still goes when nothing else is
+      // outstanding, alone.
+      auto outstanding = credit_used_ - credit_released_;
+      if (outstanding > 0 && outstanding + size > their_window_) {
+        window_stalls_.fetch_add(1, std::memory_order_relaxed);
+        break;
+      }
+    }
+    if (!session_.can_push(size))
+      break; // the replay buffer is full: acks will make room
+    (void)session_.push(std::move(held_.front()), metered);
+    if (metered)
+      credit_used_ += size;
+    held_bytes_ -= size;
+    held_.pop_front();
+  }
+  requests_held_.store(held_.size(), std::memory_order_relaxed);
+}
+
+void peer::drop_held() noexcept {
+  // Their calls failed with the session; nothing waits for these packets.
+  std::lock_guard<adaptive_mutex> guard{mtx_};
+  held_.clear();
+  held_bytes_ = 0;
+  requests_held_.store(0, std::memory_order_relaxed);
+  if (waiting_senders_ > 0)
+    room_.notify_all();
+}
+
+void peer::on_credit(const packet_view& packet) {
+  {
+    std::lock_guard<adaptive_mutex> guard{mtx_};
+    credit_released_ = std::max(credit_released_, detail::load_le64(packet.payload.data()));
+    release_held_requests();
+    if (waiting_senders_ > 0)
+      room_.notify_all();
+  }
+  flush();
+}
+
+void peer::renew_credit_account() {
+  if (inbound_credit_)
+    inbound_credit_->retire();
+  auto window = host_.config().request_window_bytes;
+  intrusive_ptr<credit_account> next;
+  if (window > 0)
+    next = make_intrusive<credit_account>(window / 4, [weak = weak_from_this()] {
+      if (auto self = weak.lock())
+        self->post_credit();
+    });
+  std::lock_guard<adaptive_mutex> guard{mtx_};
+  inbound_credit_ = std::move(next);
+}
+
+void peer::post_credit() {
+  // Any thread (a released ticket). Under mtx_ so that shutdown(), which
+  // comes before the executor goes away, cannot slip in between.
+  std::lock_guard<adaptive_mutex> guard{mtx_};
+  if (closed_)
+    return;
+  host_.loop().post([weak = weak_from_this()] {
+    if (auto self = weak.lock())
+      self->send_credit();
+  });
+}
+
+void peer::send_credit() {
+  if (!inbound_credit_ || !active_)
+    return;
+  std::array<std::byte, 8> payload{};
+  detail::store_le64(payload.data(), inbound_credit_->take_grant());
+  append_packet(write_buffer_, well_known_token(well_known::request_credit), payload);
+  flush();
 }
 
 void peer::flush() {
@@ -191,7 +293,8 @@ bool peer::on_packet(detail::link& source, const packet_view& packet) {
     drop_connection(reason);
     return false;
   };
-  if (packet.token == well_known_token(well_known::session_reliable)) {
+  bool request = packet.token == well_known_token(well_known::session_request);
+  if (request || packet.token == well_known_token(well_known::session_reliable)) {
     auto frame = parse_reliable_frame(packet.payload, host_.config().max_packet_size);
     if (!frame)
       return fail(frame.error());
@@ -202,8 +305,28 @@ bool peer::on_packet(detail::link& source, const packet_view& packet) {
       auto parsed = parse_packet(*inner.value(), host_.config().max_packet_size);
       if (!parsed)
         return fail(parsed.error());
-      host_.deliver_remote(parsed.value(), address_);
+      // A request counts against the peer's window until its ticket goes:
+      // here, when the receiver did not keep it, or when it is answered.
+      credit_ticket ticket;
+      if (request && inbound_credit_) {
+        inbound_credit_->admit(inner.value()->size());
+        ticket = credit_ticket{inbound_credit_, inner.value()->size()};
+      }
+      host_.deliver_remote(parsed.value(), address_, request ? &ticket : nullptr);
     }
+    return true;
+  }
+  if (packet.token == well_known_token(well_known::request_credit)) {
+    if (packet.payload.size() != 8)
+      return fail(make_error_code(error::malformed_packet));
+    std::uint64_t used = 0;
+    {
+      std::lock_guard<adaptive_mutex> guard{mtx_};
+      used = credit_used_;
+    }
+    if (detail::load_le64(packet.payload.data()) > used)
+      return fail(make_error_code(error::malformed_packet)); // releases what we never sent
+    on_credit(packet);
     return true;
   }
   if (packet.token == well_known_token(well_known::session_ack)) {
@@ -252,8 +375,8 @@ bool peer::wants_connection() const noexcept {
   if (session_.key().valid() || session_.unacked_packets() > 0)
     return true;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
-    if (!outbox_.empty())
+    std::lock_guard<adaptive_mutex> guard{mtx_};
+    if (!outbox_.empty() || !held_.empty())
       return true;
   }
   return host_.monitor().tracked(address_) > 0;
@@ -292,6 +415,7 @@ void peer::start_connect(time_point now) {
                 self->session_.key().valid()) {
               self->lose_session(make_error_code(error::connection_failed));
               self->reset_session();
+              self->drop_held();
               self->disconnected_since_ = now;
             }
           }
@@ -380,10 +504,20 @@ bool peer::establish(std::unique_ptr<detail::link> l, const handshake& theirs) {
     drop_connection(resumed.error());
     return false;
   }
+  {
+    std::lock_guard<adaptive_mutex> guard{mtx_};
+    window_known_ = true;
+    their_window_ = theirs.request_window;
+  }
+  if (!inbound_credit_)
+    renew_credit_account();
   connected_.store(true, std::memory_order_relaxed);
   connections_.fetch_add(1, std::memory_order_relaxed);
   backoff_ = host_.config().reconnect_min;
   host_.monitor().on_connected(address_);
+  // Credits are cumulative: after every handshake the peer learns where this
+  // session's stand, whatever was lost with the previous connection.
+  send_credit();
   flush();
   return true;
 }
@@ -419,14 +553,33 @@ void peer::reset_session() {
   session_ = reliable_session(
       session_limits{host_.config().replay_buffer_bytes, host_.config().max_packet_size});
   proposed_key_ = make_session_key(host_.random());
+  {
+    // Flow control starts over with the session, on both sides.
+    std::lock_guard<adaptive_mutex> guard{mtx_};
+    credit_used_ = 0;
+    credit_released_ = 0;
+  }
+  if (inbound_credit_)
+    renew_credit_account();
 }
 
 void peer::restart_session() {
   auto unsent = session_.take_unwritten();
   host_.monitor().on_session_lost(address_);
   reset_session();
+  std::lock_guard<adaptive_mutex> guard{mtx_};
+  // Requests that never left wait again for the new session's window, ahead
+  // of later ones; the rest fits: it fit in the old session.
+  for (auto it = unsent.rbegin(); it != unsent.rend(); ++it) {
+    if (it->request) {
+      held_bytes_ += it->bytes.size();
+      held_.push_front(std::move(it->bytes));
+    }
+  }
   for (auto& packet : unsent)
-    (void)session_.push(std::move(packet)); // fits: it fit in the old session
+    if (!packet.request)
+      (void)session_.push(std::move(packet.bytes));
+  requests_held_.store(held_.size(), std::memory_order_relaxed);
 }
 
 void peer::tick(time_point now) {
@@ -451,6 +604,7 @@ void peer::tick(time_point now) {
       // Gone for good: calls fail, the session and its replay buffer go.
       lose_session(make_error_code(error::connection_failed));
       reset_session();
+      drop_held();
       disconnected_since_ = now;
     }
     if (!connecting_ && !dialing_ && now >= next_connect_ && wants_connection())
@@ -461,11 +615,15 @@ void peer::tick(time_point now) {
 
 void peer::shutdown() noexcept {
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<adaptive_mutex> guard{mtx_};
     closed_ = true;
     outbox_.clear();
     outbox_bytes_ = 0;
+    held_.clear();
+    held_bytes_ = 0;
   }
+  if (inbound_credit_)
+    inbound_credit_->retire();
   room_.notify_all();
   ++connect_generation_;
   active_.reset();

@@ -86,7 +86,7 @@ bool reliable_session::ack_pending() const noexcept {
 
 // -- sending ------------------------------------------------------------------
 
-result<std::uint64_t> reliable_session::push(std::vector<std::byte>&& inner_packet) {
+result<std::uint64_t> reliable_session::push(std::vector<std::byte>&& inner_packet, bool request) {
   // Cheap framing checks always: a packet that is not one whole packet would
   // poison the session, since the peer rejects its frame on every replay.
   const std::size_t size = inner_packet.size();
@@ -101,16 +101,16 @@ result<std::uint64_t> reliable_session::push(std::vector<std::byte>&& inner_pack
     return std::make_error_code(std::errc::no_buffer_space);
   const std::uint64_t seq = next_seq_++;
   replay_bytes_ += size;
-  replay_.push_back(std::move(inner_packet));
+  replay_.push_back(session_packet{std::move(inner_packet), request});
   GRAINFLOW_SESSION_CHECK(seq + 1 == next_seq_, "INV-SESSION-01");
   check_invariants();
   return seq;
 }
 
-std::vector<std::vector<std::byte>> reliable_session::take_unwritten() {
-  std::vector<std::vector<std::byte>> out;
+std::vector<session_packet> reliable_session::take_unwritten() {
+  std::vector<session_packet> out;
   while (next_seq_ - 1 > max_written_) {
-    replay_bytes_ -= replay_.back().size();
+    replay_bytes_ -= replay_.back().bytes.size();
     out.push_back(std::move(replay_.back()));
     replay_.pop_back();
     --next_seq_;
@@ -129,11 +129,11 @@ std::size_t reliable_session::take_writable(std::vector<std::byte>& out, std::si
   std::size_t appended = 0;
   while (written_ + 1 < next_seq_) {
     const std::uint64_t seq = written_ + 1;
-    const std::vector<std::byte>& inner = replay_[seq - acked_ - 1];
-    const std::size_t frame_size = inner.size() + reliable_frame_overhead;
+    const session_packet& inner = replay_[seq - acked_ - 1];
+    const std::size_t frame_size = inner.bytes.size() + reliable_frame_overhead;
     if (frames > 0 && frame_size > max_bytes - std::min(max_bytes, appended))
       break;
-    append_reliable_frame(out, seq, last_received_, inner);
+    append_reliable_frame(out, seq, last_received_, inner.bytes, inner.request);
     // A seq written before on an earlier connection is a replay.
     if (seq <= max_written_)
       ++retransmits_;
@@ -223,9 +223,9 @@ result<void> reliable_session::on_resume(std::uint64_t peer_last_received) {
 void reliable_session::trim_to(std::uint64_t ack) noexcept {
   GRAINFLOW_SESSION_CHECK(ack > acked_ && ack <= max_written_, "INV-SESSION-05");
   while (acked_ < ack) {
-    GRAINFLOW_SESSION_CHECK(!replay_.empty() && replay_bytes_ >= replay_.front().size(),
+    GRAINFLOW_SESSION_CHECK(!replay_.empty() && replay_bytes_ >= replay_.front().bytes.size(),
                             "INV-SESSION-02");
-    replay_bytes_ -= replay_.front().size();
+    replay_bytes_ -= replay_.front().bytes.size();
     replay_.pop_front();
     ++acked_;
   }

@@ -38,10 +38,11 @@ void seal_packet(std::vector<std::byte>& out, std::size_t length) {
 } // namespace
 
 void append_reliable_frame(std::vector<std::byte>& out, std::uint64_t seq, std::uint64_t ack,
-                           std::span<const std::byte> inner_packet) {
+                           std::span<const std::byte> inner_packet, bool request) {
   assert(inner_packet.size() <= UINT32_MAX - reliable_frame_overhead);
   const std::size_t length = reliable_frame_overhead + inner_packet.size();
-  std::byte* payload = open_packet(out, well_known_token(well_known::session_reliable), length);
+  const auto token = request ? well_known::session_request : well_known::session_reliable;
+  std::byte* payload = open_packet(out, well_known_token(token), length);
   detail::store_le64(payload, seq);
   detail::store_le64(payload + 8, ack);
   if (!inner_packet.empty())

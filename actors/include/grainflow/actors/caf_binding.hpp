@@ -77,6 +77,9 @@ public:
       }
       return;
     }
+    // The request counts against its sender's window until it is answered.
+    if (packet.ticket != nullptr && decoded.request.value().reply.core())
+      decoded.request.value().reply.core()->hold(std::move(*packet.ticket));
     receive_local(std::move(decoded.request).value(), decoded.deadline);
   }
 

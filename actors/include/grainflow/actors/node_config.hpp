@@ -78,6 +78,11 @@ struct node_config {
   /// the smallest value that holds with the default packet limit (16 MiB).
   std::size_t replay_buffer_bytes = default_max_packet_size;
 
+  /// Bytes of requests from one peer this node takes in and has not answered
+  /// yet; beyond it the peer holds its further requests back (replies always
+  /// pass). 0 .. 64 GiB; 0 turns request flow control off.
+  std::size_t request_window_bytes = 8 * 1024 * 1024;
+
   /// A ping goes out after this much idle time on a connection: 10 ms .. 60 s.
   std::chrono::milliseconds ping_interval{1000};
 

@@ -134,7 +134,7 @@ private:
       if (!transport_->is_local(endpoint_.address))
         state->watch(endpoint_, mode);
     }
-    auto how = state != nullptr ? delivery::reliable : delivery::unreliable;
+    auto how = state != nullptr ? delivery::request : delivery::unreliable;
     try {
       return transport_->send_packet(
           endpoint_,

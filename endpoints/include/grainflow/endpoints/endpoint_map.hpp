@@ -17,6 +17,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+
+#include "grainflow/endpoints/adaptive_mutex.hpp"
 #include <span>
 
 namespace grainflow {
@@ -147,7 +149,7 @@ private:
   bool detach_next_run(std::uint32_t& cursor, run& out) noexcept;
 
   /// Serializes registration and removal; lookups never take it.
-  mutable std::mutex mtx_;
+  mutable adaptive_mutex mtx_;
 
   /// splitmix64 state; guarded by mtx_.
   std::uint64_t random_state_;

@@ -43,6 +43,11 @@ enum class well_known : std::uint64_t {
   /// Session framing on a connection: an acknowledgement on its own, sent
   /// when the line is idle.
   session_ack = 7,
+  /// Session framing on a connection: a reliable frame whose inner packet is
+  /// a request, counted against the receiver's request window.
+  session_request = 8,
+  /// Request flow control: the receiver gives request window back.
+  request_credit = 9,
   /// The first index applications may use.
   first_application = 32,
   /// One past the last index; not a token.

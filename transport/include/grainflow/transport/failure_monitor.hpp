@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <mutex>
+
+#include "grainflow/endpoints/adaptive_mutex.hpp"
 #include <system_error>
 #include <unordered_map>
 #include <vector>
@@ -108,7 +110,7 @@ private:
 
   static void notify(failure_list& failures) noexcept;
 
-  mutable std::mutex mtx_;
+  mutable adaptive_mutex mtx_;
   std::unordered_map<network_address, peer_calls> peers_;
 };
 

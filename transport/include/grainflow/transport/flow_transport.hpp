@@ -29,6 +29,10 @@ enum class delivery : std::uint8_t {
   reliable,
   /// Dropped while disconnected: at most once (send(), pings).
   unreliable,
+  /// Reliable, and counted against the receiver's request window: the calls
+  /// of get_reply and try_get_reply. Held back in this process while that
+  /// window is full (docs/protocol.md, "Request flow control").
+  request,
 };
 
 /// How a transport is set up.
@@ -55,6 +59,10 @@ struct transport_config {
   std::size_t replay_buffer_bytes = 8 * 1024 * 1024;
   /// Bytes queued per peer before senders wait (backpressure).
   std::size_t outbox_bytes = 8 * 1024 * 1024;
+  /// Bytes of requests from one peer that this process takes in and has not
+  /// answered yet; the peer holds further requests back until answers free
+  /// room (docs/protocol.md, "Request flow control"). 0 turns it off.
+  std::size_t request_window_bytes = 8 * 1024 * 1024;
   /// A ping goes out when nothing was sent for this long.
   duration ping_interval = std::chrono::seconds{1};
   /// A connection that received nothing for this long is dropped.

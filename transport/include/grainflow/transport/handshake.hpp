@@ -48,11 +48,15 @@ inline constexpr std::uint16_t protocol_major = 1;
 /// The minor protocol version this build speaks. A higher minor only appends
 /// handshake fields and adds optional behaviour; it never breaks a peer with a
 /// lower one.
-inline constexpr std::uint16_t protocol_minor = 0;
+inline constexpr std::uint16_t protocol_minor = 1;
 
 /// How many fields a major-1 handshake must have. More are allowed (appended by
 /// later minor versions) and ignored.
 inline constexpr std::size_t handshake_field_count = 9;
+
+/// Fields this version writes: the required ones, then those added by later
+/// minor versions (1.1: the request window), which decoders may not find.
+inline constexpr std::size_t handshake_encoded_field_count = 10;
 
 /// The largest handshake payload a decoder accepts. An honest handshake is
 /// about 100 bytes; the cap bounds what a hostile peer can make the decoder
@@ -114,6 +118,11 @@ struct handshake {
   /// The highest reliable sequence number the sender has received in that
   /// session (0 if none), so the receiver replays only what is missing.
   std::uint64_t last_received_seq = 0;
+
+  /// Since 1.1: the bytes of requests the sender accepts from the receiver
+  /// unanswered (docs/protocol.md, "Request flow control"); 0 when it does
+  /// not meter them (also for a 1.0 peer, which does not send the field).
+  std::uint64_t request_window = 0;
 
   /// Compares every field.
   friend bool operator==(const handshake&, const handshake&) noexcept = default;

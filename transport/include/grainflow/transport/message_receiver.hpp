@@ -10,6 +10,8 @@
 
 namespace grainflow {
 
+class credit_ticket;
+
 /// A packet that reached this process serialized, as the transport hands it
 /// to the receiver registered for its token.
 struct incoming_packet {
@@ -20,6 +22,11 @@ struct incoming_packet {
   /// Where it came from: the sender's canonical address (this process's own
   /// address for the serializing loopback).
   network_address source;
+  /// A request's claim on its sender's request window, or null (replies,
+  /// unreliable packets, the loopback). A receiver that keeps the request
+  /// past the call moves the ticket along with it and releases it when the
+  /// request is answered; otherwise it is released when the call returns.
+  credit_ticket* ticket = nullptr;
 };
 
 /// Whatever an endpoint's token is registered to in the endpoint map.

@@ -6,6 +6,7 @@
 #include "grainflow/transport/peer_stats.hpp"
 #include "grainflow/transport/providers.hpp"
 #include "grainflow/transport/reliable_session.hpp"
+#include "grainflow/transport/request_credit.hpp"
 
 #include <atomic>
 #include <condition_variable>
@@ -13,6 +14,8 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+
+#include "grainflow/endpoints/adaptive_mutex.hpp"
 #include <optional>
 #include <vector>
 
@@ -50,9 +53,14 @@ public:
 
   // -- any thread -------------------------------------------------------------
 
+  /// What a queued packet is: how it travels and whether it counts against
+  /// the peer's request window (docs/protocol.md, "Request flow control").
+  enum class kind : std::uint8_t { unreliable, reliable, request };
+
   /// Queues one framed packet. A thread other than the network thread waits
-  /// while the peer's outbox is over its bound (backpressure, never loss).
-  void send(std::vector<std::byte> packet, bool reliable);
+  /// while the peer's outbox is over its bound (backpressure, never loss);
+  /// requests also wait while those held back by the peer's window fill it.
+  void send(std::vector<std::byte> packet, kind how);
 
   // -- network thread ---------------------------------------------------------
 
@@ -80,7 +88,7 @@ private:
 
   struct outbound {
     std::vector<std::byte> packet;
-    bool reliable = false;
+    kind how = kind::unreliable;
   };
 
   // Connection life.
@@ -101,16 +109,40 @@ private:
   void on_ping(const packet_view& packet);
   void send_ping(time_point now);
   void move_outbox_to_session();
+  // Request flow control (mtx_ held): whether the peer meters our requests,
+  // and moving held requests into the session as its window allows.
+  bool meters_requests() const noexcept { return window_known_ && their_window_ > 0; }
+  void release_held_requests();
+  void on_credit(const packet_view& packet);
+  void send_credit();
+  void post_credit();
+  void renew_credit_account();
+  void drop_held() noexcept;
   bool wants_connection() const noexcept;
 
   peer_host& host_;
   network_address address_;
 
   // -- shared with sending threads (mtx_) -------------------------------------
-  mutable std::mutex mtx_;
-  std::condition_variable room_;
+  mutable adaptive_mutex mtx_;
+  std::condition_variable_any room_;
+  // Senders blocked in send() on a full outbox: only then is room_ notified.
+  std::size_t waiting_senders_ = 0;
   std::deque<outbound> outbox_;
   std::size_t outbox_bytes_ = 0;
+  // Requests the peer's window holds back, in order; their bytes count
+  // towards the outbox bound for senders of requests only.
+  std::deque<std::vector<std::byte>> held_;
+  std::size_t held_bytes_ = 0;
+  // Requests this session delivered to us and not yet answered. Replaced on
+  // the network thread (under mtx_, for stats()).
+  intrusive_ptr<credit_account> inbound_credit_;
+  // The peer's request window (0: it does not meter), and this session's
+  // request bytes put into the session and released by its credits.
+  bool window_known_ = false;
+  std::uint64_t their_window_ = 0;
+  std::uint64_t credit_used_ = 0;
+  std::uint64_t credit_released_ = 0;
   bool flush_posted_ = false;
   bool closed_ = false;
 
@@ -141,6 +173,8 @@ private:
   std::atomic<std::uint64_t> retransmits_{0};
   std::atomic<std::uint64_t> connections_{0};
   std::atomic<std::uint64_t> protocol_errors_{0};
+  std::atomic<std::uint64_t> requests_held_{0};
+  std::atomic<std::uint64_t> window_stalls_{0};
   std::atomic<std::int64_t> ping_rtt_us_{0};
   std::atomic<bool> connected_{false};
 };

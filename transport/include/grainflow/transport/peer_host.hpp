@@ -12,6 +12,7 @@ class network_provider;
 class clock_provider;
 class random_provider;
 class failure_monitor;
+class credit_ticket;
 struct transport_config;
 
 /// What a peer needs from the transport that owns it. An interface, so that
@@ -36,8 +37,10 @@ public:
   virtual void note_incarnation(const uid& incarnation, const network_address& identified) = 0;
 
   /// A packet arrived from `from` (the inner packet of a reliable frame, or an
-  /// unreliable one). Network thread.
-  virtual void deliver_remote(const packet_view& packet, const network_address& from) = 0;
+  /// unreliable one). A request comes with its ticket, which the receiver
+  /// may keep (see incoming_packet::ticket). Network thread.
+  virtual void deliver_remote(const packet_view& packet, const network_address& from,
+                              credit_ticket* ticket = nullptr) = 0;
 };
 
 } // namespace grainflow

@@ -23,6 +23,14 @@ struct peer_stats {
   /// Connections closed for bad input (checksum, framing, protocol).
   std::uint64_t protocol_errors = 0;
   /// The last ping's round trip; zero before the first pong.
+  /// Requests held back in this process because the peer's request window
+  /// is full (docs/protocol.md, "Request flow control").
+  std::uint64_t requests_held = 0;
+  /// Times a request had to wait for the peer's window.
+  std::uint64_t window_stalls = 0;
+  /// Bytes of requests from the peer that this process took in and has not
+  /// answered yet (bounded by transport_config::request_window_bytes).
+  std::uint64_t inbound_backlog_bytes = 0;
   std::chrono::microseconds ping_round_trip{0};
 };
 

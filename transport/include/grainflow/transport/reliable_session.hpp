@@ -43,6 +43,13 @@ class random_provider;
 // -- session_limits -----------------------------------------------------------
 
 /// Bounds of one reliable session.
+/// A packet in a session's replay buffer: the inner packet, whole, and
+/// whether it is a request (docs/protocol.md, "Request flow control").
+struct session_packet {
+  std::vector<std::byte> bytes;
+  bool request = false;
+};
+
 struct session_limits {
   /// The most bytes of unacknowledged inner packets the replay buffer holds.
   /// A push that would exceed it is refused until acks free space. 8 MiB.
@@ -147,13 +154,16 @@ public:
   ///   `limits().max_packet_size`;
   /// - error::malformed_packet when `inner_packet` is not one framed packet
   ///   (shorter than a header, or its length field differs from its size).
-  [[nodiscard]] result<std::uint64_t> push(std::vector<std::byte>&& inner_packet);
+  /// `request` marks a request counted against the peer's request window:
+  /// its frames go to the session_request token (session_frame.hpp).
+  [[nodiscard]] result<std::uint64_t> push(std::vector<std::byte>&& inner_packet,
+                                           bool request = false);
 
   /// Removes and returns, in sequence order, the packets that were never
   /// written on any connection: they certainly never reached the peer, so a
   /// session that is abandoned can hand them to its successor instead of
   /// failing their calls.
-  std::vector<std::vector<std::byte>> take_unwritten();
+  std::vector<session_packet> take_unwritten();
 
   /// Appends to `out`, in sequence order, reliable frames for every packet not
   /// yet written on the current connection: after on_resume() this starts
@@ -226,7 +236,7 @@ private:
   // -- send side --
 
   /// Packets (acked_, next_seq_), in order: replay_[i] has seq acked_ + 1 + i.
-  std::deque<std::vector<std::byte>> replay_;
+  std::deque<session_packet> replay_;
   /// Sum of the sizes in replay_.
   std::size_t replay_bytes_ = 0;
   std::uint64_t next_seq_ = 1;

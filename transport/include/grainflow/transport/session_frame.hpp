@@ -74,8 +74,10 @@ struct reliable_frame_view {
 /// Appends a reliable frame carrying `inner_packet` (a whole framed packet)
 /// with sequence number `seq` and acknowledgement `ack` to `out`.
 /// @pre `inner_packet.size() + reliable_frame_overhead <= UINT32_MAX`.
+/// A request frame (`request`) goes to the session_request token instead:
+/// the same layout, counted against the receiver's request window.
 void append_reliable_frame(std::vector<std::byte>& out, std::uint64_t seq, std::uint64_t ack,
-                           std::span<const std::byte> inner_packet);
+                           std::span<const std::byte> inner_packet, bool request = false);
 
 /// Appends an ack frame acknowledging everything up to `ack` to `out`.
 void append_ack_frame(std::vector<std::byte>& out, std::uint64_t ack);

@@ -5,6 +5,7 @@
 #include "grainflow/endpoints/ref_counted.hpp"
 #include "grainflow/endpoints/result.hpp"
 #include "grainflow/transport/providers.hpp"
+#include "grainflow/transport/request_credit.hpp"
 
 #include <atomic>
 #include <optional>
@@ -19,6 +20,10 @@ public:
   /// that carried it failed to decode (the caller gets serialization_failed
   /// instead of broken_promise).
   virtual void disarm() noexcept {}
+
+  /// Keeps the request's flow-control ticket until the answer has left
+  /// (remote_promise); other cores let it go at once.
+  virtual void hold(credit_ticket&& ticket) noexcept { ticket.release(); }
 };
 
 /// What every copy of one reply_promise shares in this process: the holder

@@ -35,20 +35,36 @@ public:
       (void)transport_.send_packet(reply_to_,
                                    [&](std::vector<std::byte>& out) { append_reply(out, failed); });
     }
+    // Answered: the caller's process may send another request in its place.
+    release_ticket();
     return true;
   }
 
+  void hold(credit_ticket&& ticket) noexcept override { ticket_ = std::move(ticket); }
+
   result<endpoint> ship() noexcept override {
     this->keep_remote_holder();
+    release_ticket();
     return reply_to_;
   }
 
   void disarm() noexcept override { resolved_.store(true, std::memory_order_release); }
 
 private:
+  void release_ticket() noexcept {
+    // acq_rel: one caller wins and releases; hold() happened before either.
+    if (!ticket_released_.exchange(true, std::memory_order_acq_rel))
+      ticket_.release();
+  }
+
   flow_transport& transport_;
   endpoint reply_to_;
   std::atomic<bool> resolved_{false};
+  // Set once, by the delivering thread, before the request is enqueued (the
+  // enqueue publishes it); released once, by the first of resolve() and
+  // ship() (forwarded: the answer no longer passes here), or at destruction.
+  credit_ticket ticket_;
+  std::atomic<bool> ticket_released_{false};
 };
 
 } // namespace grainflow::detail
