@@ -86,7 +86,7 @@ const key_spec keys[] = {
     {"force_tcp", "--force-tcp", kind::boolean, &node_config::force_tcp, 0, 0, "",
      "never use shared memory, even on one host"},
     {"scheduler_threads", "--threads", kind::count, &node_config::scheduler_threads, 0, 4096, "N",
-     "actor scheduler threads; 0 = hardware concurrency"},
+     "actor scheduler threads; 0 = hardware threads - 1 (at least 1)"},
     {"print_stats", "--stats", kind::boolean, &node_config::print_stats, 0, 0, "",
      "print transport statistics"},
 };

@@ -108,8 +108,8 @@ struct node_config {
   /// Never use shared memory, even with a peer on the same host.
   bool force_tcp = false;
 
-  /// Scheduler threads for actors: 0 (CAF's default, the hardware
-  /// concurrency) .. 4096.
+  /// Scheduler threads for actors: 0 .. 4096. 0 leaves the network thread a
+  /// core: one per hardware thread less one, at least one.
   std::size_t scheduler_threads = 0;
 
   /// Print transport statistics while running and at exit.
