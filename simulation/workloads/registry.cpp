@@ -1,0 +1,28 @@
+#include "workloads.hpp"
+
+#include <array>
+
+namespace grainflow::sim::workloads {
+
+namespace {
+
+constexpr std::array entries{
+    workload_entry{"ping",
+                   "get_reply pings of random sizes, one client, one server, network faults",
+                   &make_ping_workload},
+};
+
+} // namespace
+
+std::span<const workload_entry> all() noexcept {
+  return entries;
+}
+
+const workload_entry* find(std::string_view name) noexcept {
+  for (const auto& each : entries)
+    if (each.name == name)
+      return &each;
+  return nullptr;
+}
+
+} // namespace grainflow::sim::workloads
