@@ -10,8 +10,8 @@ namespace {
 /// The simulator's own coverage goals: the transport's rare paths that the
 /// faults are meant to drive.
 constexpr const char* transport_goals[] = {
-    "transport.reconnected",         "transport.replayed",
-    "transport.protocol_error",      "transport.endpoint_not_found",
+    "transport.reconnected",
+    "transport.replayed",
     "transport.rejected_connection",
 };
 

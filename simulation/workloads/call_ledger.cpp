@@ -106,6 +106,9 @@ void call_ledger::judge_outcome(call_record& call) {
     if (call.deadline)
       check.always(call.resolved_local <= *call.deadline, "calls.value_before_deadline",
                    who + " got a value after its deadline");
+    if (!call.expected.empty())
+      check.always(call.value == call.expected, "calls.correct_answer",
+                   who + " answered " + call.value + ", expected " + call.expected);
     if (judge_)
       if (auto wrong = judge_(call); !wrong.empty())
         check.always(false, "calls.correct_answer", who + ": " + wrong);

@@ -36,7 +36,10 @@ struct call_record {
   time_point issued_local;
   /// What the call asks, for messages ("add(3, 4)").
   std::string what;
-  /// Free for the workload (its expected answer, the key it wrote, ...).
+  /// The value a correct server answers, rendered; empty when the workload
+  /// judges values itself.
+  std::string expected;
+  /// Free for the workload (what it asked the server to do, ...).
   std::int64_t tag = 0;
 
   // -- outcome ----------------------------------------------------------------

@@ -42,9 +42,7 @@ public:
     ledger_->set_judge([](const call_record& call) -> std::string {
       if (!call.ok)
         return "the server never fails a ping, got " + call.error.message();
-      if (call.value != std::to_string(call.tag))
-        return "answered " + call.value + ", expected " + std::to_string(call.tag);
-      return {};
+      return {}; // the ledger compares the value with `expected`
     });
     big_payloads_ = sim.bug().active("ping.big_payloads");
     process_spec server{"ping-server", {}, [this](sim_process& p) { return serve_pings(p); }};
@@ -91,7 +89,8 @@ private:
   }
 
   std::unique_ptr<process_role> run_client(sim_process& p) {
-    auto role = std::make_unique<actors_role>();
+    auto role =
+        std::make_unique<actors_role>([this, id = p.id()] { ledger_->abandon_calls_of(id); });
     role->own(
         spawn_ticking(p, 10ms, [this, &p](caf::event_based_actor* self) { return step(p, self); }));
     return role;
@@ -107,7 +106,7 @@ private:
       auto call = new_call(call_kind::get_reply, p, server_, std::nullopt,
                            "ping(" + std::to_string(payload.size()) + " bytes)");
       const auto id = ledger_->open(std::move(call));
-      ledger_->at(id).tag = static_cast<std::int64_t>(echo_of(id, payload.size()));
+      ledger_->at(id).expected = std::to_string(echo_of(id, payload.size()));
       ++issued_;
       ++in_flight_;
       request_stream<ping_request> stream{p.transport(), server_.base};
@@ -119,7 +118,7 @@ private:
                               [](std::uint64_t v) { return std::to_string(v); });
            });
     }
-    return sim_->random().log_between(100us, 20ms);
+    return sim_->random().log_between(500us, 100ms);
   }
 
   std::size_t pick_size() {

@@ -10,6 +10,10 @@ constexpr std::array entries{
     workload_entry{"ping",
                    "get_reply pings of random sizes, one client, one server, network faults",
                    &make_ping_workload},
+    workload_entry{"rpc",
+                   "three processes calling each other and themselves in every delivery mode, "
+                   "with deadlines and promises answered late or dropped on purpose",
+                   &make_rpc_workload},
 };
 
 } // namespace

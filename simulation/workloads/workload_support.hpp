@@ -15,6 +15,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -27,14 +28,20 @@ using tick_atom = caf::atom_constant<caf::atom("simtick")>;
 /// that cannot be ignored, then lets their handles go.
 class actors_role : public process_role {
 public:
+  /// `on_stop` runs first when the process dies (e.g. to abandon its calls).
+  explicit actors_role(std::function<void()> on_stop = {})
+      : on_stop_(std::move(on_stop)) {}
   void own(caf::actor actor) { actors_.push_back(std::move(actor)); }
   void stop() noexcept override {
+    if (on_stop_)
+      on_stop_();
     for (auto& each : actors_)
       caf::anon_send_exit(each, caf::exit_reason::kill);
   }
   ~actors_role() override = default;
 
 private:
+  std::function<void()> on_stop_;
   std::vector<caf::actor> actors_;
 };
 
@@ -62,6 +69,13 @@ struct service_entry {
   endpoint base;
   bool up = false;
 };
+
+/// Transport settings for a simulated process: the defaults, with a resume
+/// window well above the chaos' longest outage (so that a session is never
+/// abandoned while both processes live), and, when buggified, a small replay
+/// buffer (backpressure), odd tick rates, eager liveness checks (disconnects
+/// under clogs) and same-process calls through the packet path.
+transport_config sim_transport_config(simulation& sim);
 
 /// A random deadline for a call made now on `caller`: none half the time,
 /// else short (often missed under faults) or long (rarely missed).

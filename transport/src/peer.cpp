@@ -259,13 +259,21 @@ bool peer::wants_connection() const noexcept {
   return host_.monitor().tracked(address_) > 0;
 }
 
-bool peer::accepts_inbound() const noexcept {
+bool peer::accepts_inbound(const handshake& theirs) const noexcept {
   // Both sides dialed at once: the dial of the smaller address wins, on both
   // sides, so exactly one connection survives.
   bool dialing = connecting_ || dialing_ != nullptr;
-  if (!dialing)
-    return true;
-  return address_ < host_.local_hello().canonical_address;
+  if (dialing)
+    return address_ < host_.local_hello().canonical_address;
+  // The hello of the losing dial of such a race may arrive after the winning
+  // connection carries the session: the other side dropped that dial, but its
+  // hello — with the key it proposed before it learned ours — was already on
+  // its way. Adopting it would restart a session both processes still hold
+  // and fail its calls. A process that really lost the session closes the
+  // live connection too; its next dial is welcome once we notice.
+  // (Found by the simulator: rpc workload, seed 13.)
+  return !(active_ && incarnation_ && *incarnation_ == theirs.incarnation &&
+           session_.key().valid() && theirs.session_key != session_.key());
 }
 
 void peer::start_connect(time_point now) {

@@ -9,6 +9,7 @@
 #include "grainflow/simulation/sim_executor.hpp"
 #include "grainflow/simulation/sim_random.hpp"
 #include "grainflow/simulation/sim_scheduler.hpp"
+#include "grainflow/simulation/trace.hpp"
 
 #include <algorithm>
 #include <array>
@@ -234,6 +235,9 @@ void fabric::establish(const std::shared_ptr<pending_connect>& op, process_id ta
   acceptor.remote = dialer.local;
   auto made = std::make_shared<pipe>(*this, next_pipe_++, std::move(dialer), std::move(acceptor));
   pipes_[made->id()] = made;
+  log.note(scheduler.now(), "pipe %llu: p%u dials p%u (%s)",
+           static_cast<unsigned long long>(made->id()), op->caller, target,
+           op->target.to_string().c_str());
   const auto now = scheduler.now();
   duration delay{};
   if (bug.fires("net.accept_delay", accept_delay_probability)) {

@@ -115,6 +115,7 @@ void pipe::close(int side) {
   auto& e = ends_[side];
   if (e.released)
     return;
+  note(side, "closed by its owner");
   release(side);
   if (!e.ended)
     send_end(side, segment_kind::fin);
@@ -125,6 +126,7 @@ void pipe::abort(int side) {
   if (e.aborted)
     return;
   e.aborted = true;
+  note(side, "aborted by its owner");
   release(side);
   if (e.ended)
     return;
@@ -138,6 +140,9 @@ void pipe::abort(int side) {
 // -- the network ---------------------------------------------------------------
 
 void pipe::sever(sever_mode how) {
+  note(0, how == sever_mode::reset_both ? "severed: RST both ways"
+          : how == sever_mode::fin_both ? "severed: FIN both ways"
+                                        : "severed: half-open");
   switch (how) {
   case sever_mode::reset_both:
     for (int side : {0, 1})
@@ -171,6 +176,9 @@ void pipe::sever(sever_mode how) {
 }
 
 void pipe::kill_end(int side, segment_kind farewell, bool vanish) {
+  note(side, vanish                          ? "its process lost power"
+             : farewell == segment_kind::fin ? "its process crashed (FIN)"
+                                             : "its process crashed (RST)");
   auto& dead = ends_[side];
   release(side);
   dead.aborted = true;
@@ -277,12 +285,16 @@ void pipe::pump(int side) {
       tx.in_flight.pop_front();
     }
     if (!bytes.empty() && net_.bug.fires("net.bit_flip", bit_flip_probability)) {
+      note(side, "flips a bit");
       const auto bit = net_.random.below(bytes.size() * 8);
       bytes[bit / 8] ^= static_cast<std::byte>(1u << (bit % 8));
       ++net_.stats.bit_flips;
     }
+    net_.log.note(net_.scheduler.now(), "pipe %llu: %zu bytes to p%u",
+                  static_cast<unsigned long long>(id_), bytes.size(), rx.owner);
     deliver(1 - side, std::move(bytes));
   } else {
+    note(1 - side, head.kind == segment_kind::fin ? "receives FIN" : "receives RST");
     end_stream(1 - side, head.kind == segment_kind::fin
                              ? std::error_code{}
                              : std::make_error_code(std::errc::connection_reset));
@@ -370,6 +382,13 @@ void pipe::drain_check(int side) {
   auto& e = ends_[side];
   if (!e.released && !e.ended && !e.on_drained)
     e.on_drained = std::move(callback);
+}
+
+void pipe::note(int side, const char* what) const noexcept {
+  const auto& e = ends_[side];
+  net_.log.note(net_.scheduler.now(), "pipe %llu %s (p%u) -> %s (p%u): end %d %s",
+                static_cast<unsigned long long>(id_), e.local.to_string().c_str(), e.owner,
+                e.remote.to_string().c_str(), ends_[1 - side].owner, side, what);
 }
 
 void pipe::release(int side) noexcept {

@@ -118,6 +118,7 @@ private:
   void report_end(int side);
   void drain_check(int side);
   void release(int side) noexcept;
+  void note(int side, const char* what) const noexcept;
 
   fabric& net_;
   std::uint64_t id_;

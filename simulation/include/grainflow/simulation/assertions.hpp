@@ -37,7 +37,8 @@ public:
   /// Fails the run when `holds` is false. Returns `holds`.
   bool always(bool holds, std::string_view name, std::string_view detail = {});
 
-  /// Counts `name` as reached when `reached` is true.
+  /// Counts `name` as reached when `reached` is true (a probe that is never
+  /// reached shows in the coverage only when declared with expect()).
   void sometimes(bool reached, std::string_view name);
 
   /// Declares `name` as a coverage goal: reported even when never reached.
