@@ -127,7 +127,11 @@ void call_ledger::judge_outcome(call_record& call) {
   if (e == error::request_maybe_delivered) {
     check.sometimes(true, "calls.maybe_delivered");
     const bool fail_fast = call.kind == call_kind::try_get_reply && call.caller != call.target;
-    check.always(fail_fast || died, "calls.no_loss_while_both_live",
+    // The design: a changed incarnation ends the old session, and every call
+    // waiting on it fails at once — also one meant for the new process that
+    // was written to the old one's connection before the caller noticed.
+    check.sometimes(!fail_fast && !died && call.stale_session, "calls.stale_session_lost");
+    check.always(fail_fast || died || call.stale_session, "calls.no_loss_while_both_live",
                  who + " failed with request_maybe_delivered while both processes lived");
     return;
   }

@@ -39,6 +39,10 @@ struct call_record {
   /// The value a correct server answers, rendered; empty when the workload
   /// judges values itself.
   std::string expected;
+  /// When it was made, its caller still held a connection to an older life
+  /// of the target's machine: its request may travel in the session with
+  /// that dead process, which the new incarnation's handshake ends.
+  bool stale_session = false;
   /// Free for the workload (what it asked the server to do, ...).
   std::int64_t tag = 0;
 

@@ -14,6 +14,14 @@ constexpr std::array entries{
                    "three processes calling each other and themselves in every delivery mode, "
                    "with deadlines and promises answered late or dropped on purpose",
                    &make_rpc_workload},
+    workload_entry{"calculator",
+                   "three servers of the sample calculator, two clients, crashes, power loss "
+                   "and restarts",
+                   &make_calculator_workload},
+    workload_entry{"kv",
+                   "three shards of the sample key-value store, two clients, crashes, power loss "
+                   "and restarts (a restarted shard starts empty)",
+                   &make_kv_workload},
 };
 
 } // namespace

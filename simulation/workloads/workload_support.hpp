@@ -106,6 +106,8 @@ inline call_record new_call(call_kind kind, sim_process& caller, const service_e
   call.target_life = target.life;
   call.deadline = deadline;
   call.issued_local = caller.transport().clock().now();
+  call.stale_session =
+      caller.sim().network().holds_older_life(caller.id(), target.where, target.life);
   call.what = std::move(what);
   return call;
 }

@@ -226,11 +226,13 @@ void fabric::establish(const std::shared_ptr<pending_connect>& op, process_id ta
   auto& dialing = machines_.at(op->caller);
   pipe_end dialer;
   dialer.owner = op->caller;
+  dialer.life = dialing.life;
   dialer.local = sim_network::address_of(op->caller, dialing.next_ephemeral);
   dialing.next_ephemeral = dialing.next_ephemeral >= 60999 ? 40000 : dialing.next_ephemeral + 1;
   dialer.remote = op->target;
   pipe_end acceptor;
   acceptor.owner = target;
+  acceptor.life = machines_.at(target).life;
   acceptor.local = op->target;
   acceptor.remote = dialer.local;
   auto made = std::make_shared<pipe>(*this, next_pipe_++, std::move(dialer), std::move(acceptor));
@@ -373,6 +375,22 @@ bool fabric::sever_random(sever_mode how) {
   open[random.below(open.size())]->sever(how);
   ++stats.severed;
   return true;
+}
+
+bool fabric::holds_older_life(process_id from, process_id to, std::uint64_t life) const {
+  for (const auto& [id, weak] : pipes_) {
+    auto held = weak.lock();
+    if (!held)
+      continue;
+    for (int side : {0, 1}) {
+      const auto& mine = held->end(side);
+      const auto& theirs = held->end(1 - side);
+      if (mine.owner == from && !mine.released && !mine.ended && theirs.owner == to &&
+          theirs.life < life)
+        return true;
+    }
+  }
+  return false;
 }
 
 std::size_t fabric::open_connections() const noexcept {

@@ -106,6 +106,7 @@ public:
   void heal() noexcept;
   bool sever_random(sever_mode how);
   [[nodiscard]] std::size_t open_connections() const noexcept;
+  [[nodiscard]] bool holds_older_life(process_id from, process_id to, std::uint64_t life) const;
 
 private:
   using pair_key = std::pair<process_id, process_id>;

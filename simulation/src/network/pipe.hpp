@@ -32,6 +32,8 @@ struct segment {
 /// sends in.
 struct pipe_end {
   process_id owner = no_process;
+  /// Which life of its machine owns it.
+  std::uint64_t life = 0;
   network_address local;
   network_address remote;
 

@@ -114,6 +114,10 @@ public:
   /// Connections neither of whose ends has finished.
   [[nodiscard]] std::size_t open_connections() const noexcept;
 
+  /// Whether `from` still holds an open connection to a life of machine
+  /// `to` older than `life` (its process died, and `from` has not noticed).
+  [[nodiscard]] bool holds_older_life(process_id from, process_id to, std::uint64_t life) const;
+
   // -- processes --------------------------------------------------------------
 
   /// A process starts on machine `id` (booting the machine if it was off):
