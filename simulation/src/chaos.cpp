@@ -11,9 +11,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// The pause between an outage's end and the next one's start: connections
-// come back (reconnect backoff, handshake) before the next fault hits.
-constexpr duration outage_gap = 1s;
+// The pause between an outage's end and the next one's start: long enough
+// for connections to come back — a connect that hung during a partition
+// fails only at its deadline (the transport's connection_timeout, 2 s), then
+// the reconnect backoff (at most 0.5 s) and a handshake — so that outages do
+// not chain into one longer than the resume window.
+constexpr duration outage_gap = 4s;
 
 } // namespace
 

@@ -45,8 +45,10 @@ public:
       return {}; // the ledger compares the value with `expected`
     });
     big_payloads_ = sim.bug().active("ping.big_payloads");
-    process_spec server{"ping-server", {}, [this](sim_process& p) { return serve_pings(p); }};
-    process_spec client{"ping-client", {}, [this](sim_process& p) { return run_client(p); }};
+    process_spec server{"ping-server", sim_transport_config(sim),
+                        [this](sim_process& p) { return serve_pings(p); }};
+    process_spec client{"ping-client", sim_transport_config(sim),
+                        [this](sim_process& p) { return run_client(p); }};
     sim.add_process(std::move(server));
     sim.add_process(std::move(client));
   }
