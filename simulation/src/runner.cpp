@@ -15,6 +15,20 @@ constexpr const char* transport_goals[] = {
     "transport.rejected_connection",
 };
 
+/// Whether every connected peer of every live process has all its reliable
+/// packets acknowledged.
+bool transport_quiet(simulation& sim) {
+  for (process_id id = 0; id < sim.process_count(); ++id) {
+    auto& each = sim.process(id);
+    if (!each.up())
+      continue;
+    for (const auto& peer : each.transport().peers())
+      if (peer.connected && peer.reliable_in_flight > 0)
+        return false;
+  }
+  return true;
+}
+
 /// What every workload's cluster must look like at rest: sessions drained.
 void check_transport_at_rest(simulation& sim) {
   for (process_id id = 0; id < sim.process_count(); ++id) {
@@ -62,6 +76,8 @@ void run_phases(simulation& sim, workload& load) {
     return;
   }
   sim.run_until([] { return false; }, sim.now() + options.settle_time);
+  sim.run_until([&] { return transport_quiet(sim); },
+                sim.now() + options.settle_limit - options.settle_time);
   if (sim.check().failed())
     return;
   load.check(sim);

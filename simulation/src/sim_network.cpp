@@ -25,8 +25,8 @@ std::size_t sim_network::open_connections() const noexcept {
   return fabric_->open_connections();
 }
 
-bool sim_network::holds_older_life(process_id from, process_id to, std::uint64_t life) const {
-  return fabric_->holds_older_life(from, to, life);
+std::uint64_t sim_network::last_life_reached(process_id from, process_id to) const {
+  return fabric_->last_life_reached(from, to);
 }
 
 std::shared_ptr<network_provider> sim_network::attach(process_id id, sim_executor& loop,

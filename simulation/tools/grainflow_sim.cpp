@@ -71,10 +71,10 @@ void print_details(const sim::run_result& run) {
   const auto& n = run.network;
   const auto& f = run.faults;
   std::printf("    network: %" PRIu64 " connects (%" PRIu64 " established, %" PRIu64
-              " refused, %" PRIu64 " injected failures, %" PRIu64 " hung), %" PRIu64
+              " refused, %" PRIu64 " injected failures, %" PRIu64 " SYNs lost), %" PRIu64
               " deliveries, %" PRIu64 " bytes, %" PRIu64 " partial writes, %" PRIu64 " bit flips\n",
               n.connects, n.connects_established, n.connects_refused, n.connects_failed_injected,
-              n.connects_hung, n.deliveries, n.bytes_delivered, n.partial_writes, n.bit_flips);
+              n.syns_lost, n.deliveries, n.bytes_delivered, n.partial_writes, n.bit_flips);
   std::printf("    faults: %" PRIu64 " severed, %" PRIu64 " clogs, %" PRIu64 " partitions, %" PRIu64
               " crashes, %" PRIu64 " power-offs, %" PRIu64 " restarts\n",
               f.severed, f.clogs, f.partitions, f.kills, f.power_offs, f.restarts);

@@ -39,9 +39,10 @@ struct call_record {
   /// The value a correct server answers, rendered; empty when the workload
   /// judges values itself.
   std::string expected;
-  /// When it was made, its caller still held a connection to an older life
-  /// of the target's machine: its request may travel in the session with
-  /// that dead process, which the new incarnation's handshake ends.
+  /// When it was made, its caller's last connection to the target's machine
+  /// had reached an older life: its transport may still hold the session
+  /// with that dead process, whose end (a new incarnation's handshake, a
+  /// refused reconnect, the resume window) fails every call waiting on it.
   bool stale_session = false;
   /// Free for the workload (what it asked the server to do, ...).
   std::int64_t tag = 0;

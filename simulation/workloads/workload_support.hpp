@@ -106,8 +106,10 @@ inline call_record new_call(call_kind kind, sim_process& caller, const service_e
   call.target_life = target.life;
   call.deadline = deadline;
   call.issued_local = caller.transport().clock().now();
-  call.stale_session =
-      caller.sim().network().holds_older_life(caller.id(), target.where, target.life);
+  // The caller's transport may still hold a session with a previous life
+  // of the target's machine: its last connection there reached one.
+  const auto reached = caller.sim().network().last_life_reached(caller.id(), target.where);
+  call.stale_session = reached > 0 && reached < target.life;
   call.what = std::move(what);
   return call;
 }

@@ -25,7 +25,7 @@ using namespace std::chrono_literals;
 constexpr double slow_link_probability = 0.3;
 constexpr double narrow_link_probability = 0.3;
 constexpr double jitter_spike_probability = 0.01;
-constexpr double connect_hang_probability = 0.1;
+constexpr double syn_loss_probability = 0.3;
 constexpr double connect_fail_probability = 0.2;
 constexpr double accept_delay_probability = 0.3;
 
@@ -153,6 +153,7 @@ void fabric::connect(process_id caller, std::uint64_t life, const network_addres
   if (found == machines_.end() || !found->second.attached || found->second.life != life)
     return; // a dead process's provider: the handler is destroyed unrun
   ++stats.connects;
+  log.note(scheduler.now(), "p%u connects to %s", caller, address.to_string().c_str());
   auto op = std::make_shared<pending_connect>();
   op->caller = caller;
   op->life = life;
@@ -195,9 +196,16 @@ void fabric::on_syn(const std::shared_ptr<pending_connect>& op) {
   const auto target = machine_at(op->target);
   const auto now = scheduler.now();
   // Silence: nobody answers, and the connect's deadline ends it.
+  // A SYN that gets no answer (a dark machine, a partition, a lost packet)
+  // is sent again after TCP's retransmission timeout, 1 s, doubling; the
+  // connect's deadline ends it meanwhile.
   if (target == no_process || !machines_.at(target).powered || partitioned(op->caller, target) ||
-      bug.fires("net.connect_hang", connect_hang_probability)) {
-    ++stats.connects_hung;
+      bug.fires("net.syn_lost", syn_loss_probability)) {
+    ++stats.syns_lost;
+    log.note(now, "p%u's connect to %s: SYN lost", op->caller, op->target.to_string().c_str());
+    const auto timeout = std::chrono::duration_cast<duration>(1s * (1 << std::min(op->syns, 5)));
+    ++op->syns;
+    schedule(no_process, now + timeout, "syn again", [this, op] { on_syn(op); });
     return;
   }
   if (auto blocked = blocked_until(op->caller, target); blocked > now) {
@@ -235,6 +243,10 @@ void fabric::establish(const std::shared_ptr<pending_connect>& op, process_id ta
   acceptor.life = machines_.at(target).life;
   acceptor.local = op->target;
   acceptor.remote = dialer.local;
+  auto& theirs = reached_[{op->caller, dialer.life, target}];
+  theirs = std::max(theirs, acceptor.life);
+  auto& ours = reached_[{target, acceptor.life, op->caller}];
+  ours = std::max(ours, dialer.life);
   auto made = std::make_shared<pipe>(*this, next_pipe_++, std::move(dialer), std::move(acceptor));
   pipes_[made->id()] = made;
   log.note(scheduler.now(), "pipe %llu: p%u dials p%u (%s)",
@@ -274,6 +286,8 @@ void fabric::finish(const std::shared_ptr<pending_connect>& op,
   op->done = true;
   if (op->deadline_event)
     scheduler.cancel(*op->deadline_event);
+  log.note(scheduler.now(), "p%u's connect to %s: %s", op->caller, op->target.to_string().c_str(),
+           outcome ? "connected" : outcome.error().message().c_str());
   auto handler = std::move(op->on_done);
   handler(std::move(outcome));
 }
@@ -377,20 +391,12 @@ bool fabric::sever_random(sever_mode how) {
   return true;
 }
 
-bool fabric::holds_older_life(process_id from, process_id to, std::uint64_t life) const {
-  for (const auto& [id, weak] : pipes_) {
-    auto held = weak.lock();
-    if (!held)
-      continue;
-    for (int side : {0, 1}) {
-      const auto& mine = held->end(side);
-      const auto& theirs = held->end(1 - side);
-      if (mine.owner == from && !mine.released && !mine.ended && theirs.owner == to &&
-          theirs.life < life)
-        return true;
-    }
-  }
-  return false;
+std::uint64_t fabric::last_life_reached(process_id from, process_id to) const {
+  auto mine = machines_.find(from);
+  if (mine == machines_.end())
+    return 0;
+  auto found = reached_.find({from, mine->second.life, to});
+  return found == reached_.end() ? 0 : found->second;
 }
 
 std::size_t fabric::open_connections() const noexcept {

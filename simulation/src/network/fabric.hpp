@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -34,6 +35,8 @@ struct pending_connect {
   network_address target;
   connect_handler on_done;
   time_point deadline; // virtual time
+  /// SYNs sent without an answer so far.
+  int syns = 0;
   std::optional<sim_scheduler::event_key> deadline_event;
   bool done = false;
 };
@@ -106,7 +109,7 @@ public:
   void heal() noexcept;
   bool sever_random(sever_mode how);
   [[nodiscard]] std::size_t open_connections() const noexcept;
-  [[nodiscard]] bool holds_older_life(process_id from, process_id to, std::uint64_t life) const;
+  [[nodiscard]] std::uint64_t last_life_reached(process_id from, process_id to) const;
 
 private:
   using pair_key = std::pair<process_id, process_id>;
@@ -132,6 +135,9 @@ private:
   std::map<process_id, time_point> machine_clogs_;
   std::map<network_address, std::shared_ptr<listener_state>> listeners_;
   std::map<std::uint64_t, std::weak_ptr<pipe>> pipes_;
+  /// (process, its life, other machine) -> the latest life of the other
+  /// machine that life has had a connection with.
+  std::map<std::tuple<process_id, std::uint64_t, process_id>, std::uint64_t> reached_;
   std::uint64_t next_pipe_ = 1;
 };
 

@@ -2,10 +2,13 @@
 
 #include "fabric.hpp"
 
+#include "grainflow/endpoints/well_known.hpp"
 #include "grainflow/simulation/buggify.hpp"
 #include "grainflow/simulation/sim_random.hpp"
 #include "grainflow/simulation/sim_scheduler.hpp"
 #include "grainflow/simulation/trace.hpp"
+#include "grainflow/transport/handshake.hpp"
+#include "grainflow/transport/packet.hpp"
 
 #include <algorithm>
 
@@ -19,6 +22,19 @@ constexpr double bit_flip_probability = 0.005;
 
 bool is_data(const segment& s) noexcept {
   return s.kind == segment_kind::data;
+}
+
+/// For the trace: the hello a chunk starts with, if it does.
+std::string hello_in(std::span<const std::byte> bytes) {
+  auto packet = parse_packet(bytes, bytes.size());
+  if (!packet || packet.value().token != well_known_token(well_known::connection_handshake))
+    return {};
+  auto hello = decode_handshake(packet.value().payload);
+  if (!hello)
+    return {};
+  return " (hello: incarnation " + hello.value().incarnation.to_string() + ", session " +
+         hello.value().session_key.to_string() + ", last received " +
+         std::to_string(hello.value().last_received_seq) + ")";
 }
 
 } // namespace
@@ -290,8 +306,10 @@ void pipe::pump(int side) {
       bytes[bit / 8] ^= static_cast<std::byte>(1u << (bit % 8));
       ++net_.stats.bit_flips;
     }
-    net_.log.note(net_.scheduler.now(), "pipe %llu: %zu bytes to p%u",
-                  static_cast<unsigned long long>(id_), bytes.size(), rx.owner);
+    if (net_.log.logging())
+      net_.log.note(net_.scheduler.now(), "pipe %llu: %zu bytes to p%u%s",
+                    static_cast<unsigned long long>(id_), bytes.size(), rx.owner,
+                    hello_in(bytes).c_str());
     deliver(1 - side, std::move(bytes));
   } else {
     note(1 - side, head.kind == segment_kind::fin ? "receives FIN" : "receives RST");

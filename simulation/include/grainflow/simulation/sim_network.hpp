@@ -65,7 +65,7 @@ struct network_stats {
   std::uint64_t connects_established = 0;
   std::uint64_t connects_refused = 0;
   std::uint64_t connects_failed_injected = 0;
-  std::uint64_t connects_hung = 0;
+  std::uint64_t syns_lost = 0;
   std::uint64_t accepts_delayed = 0;
   std::uint64_t deliveries = 0;
   std::uint64_t bytes_delivered = 0;
@@ -114,9 +114,9 @@ public:
   /// Connections neither of whose ends has finished.
   [[nodiscard]] std::size_t open_connections() const noexcept;
 
-  /// Whether `from` still holds an open connection to a life of machine
-  /// `to` older than `life` (its process died, and `from` has not noticed).
-  [[nodiscard]] bool holds_older_life(process_id from, process_id to, std::uint64_t life) const;
+  /// The latest life of machine `to` that the current life of process
+  /// `from` has had a connection with; 0 when none.
+  [[nodiscard]] std::uint64_t last_life_reached(process_id from, process_id to) const;
 
   // -- processes --------------------------------------------------------------
 

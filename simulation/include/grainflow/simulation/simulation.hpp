@@ -31,8 +31,11 @@ struct run_options {
   /// How long the workload may take to finish after the faults stopped
   /// before the run fails for liveness.
   duration liveness_time = std::chrono::seconds{60};
-  /// Quiet time after the workload finished, before the final checks.
+  /// After the workload finished: at least this long, then until every
+  /// connected peer has all its reliable packets acknowledged (servers may
+  /// still answer late, on purpose), at most settle_limit.
   duration settle_time = std::chrono::seconds{3};
+  duration settle_limit = std::chrono::seconds{20};
   /// A run that takes more events fails (a livelock, a timer storm).
   std::uint64_t max_events = 20'000'000;
   /// Prints every step of the run here (null: silent).
