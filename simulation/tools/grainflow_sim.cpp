@@ -168,8 +168,10 @@ int main(int argc, char** argv) {
               elapsed.count());
   coverage.print(stdout);
   if (failed > 0) {
-    std::printf("failing seeds:%s\nreplay one: grainflow-sim --workload %.*s --seeds N --trace\n",
-                failing.c_str(), static_cast<int>(entry->name.size()), entry->name.data());
+    std::printf(
+        "failing seeds:%s\nreplay one: grainflow-sim --workload %.*s --seeds N --trace%s%s\n",
+        failing.c_str(), static_cast<int>(entry->name.size()), entry->name.data(),
+        bug_name.empty() ? "" : " --plant-bug ", bug_name.c_str());
     return 1;
   }
   return 0;
