@@ -51,11 +51,13 @@ TEST_P(workloads_test, every_seed_passes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(seeds, workloads_test,
-                         ::testing::Values(seed_range{"ping", 0, 11}, seed_range{"ping", 12, 24},
-                                           seed_range{"rpc", 0, 19}, seed_range{"rpc", 20, 39},
+                         ::testing::Values(seed_range{"ping", 0, 19}, seed_range{"ping", 20, 39},
+                                           seed_range{"rpc", 0, 29}, seed_range{"rpc", 30, 59},
                                            seed_range{"calculator", 0, 14},
                                            seed_range{"calculator", 15, 29},
-                                           seed_range{"kv", 0, 14}, seed_range{"kv", 15, 29}),
+                                           seed_range{"calculator", 30, 44},
+                                           seed_range{"kv", 0, 14}, seed_range{"kv", 15, 29},
+                                           seed_range{"kv", 30, 44}),
                          [](const auto& info) {
                            return std::string{info.param.workload} + "_" +
                                   std::to_string(info.param.first) + "_" +
