@@ -24,7 +24,9 @@ public:
 // CAF 0.17's stateful_actor trips UBSan in its init_fun_factory.)
 using entries = std::unordered_map<std::string, std::string>;
 
-caf::behavior shard(caf::event_based_actor*) {
+} // namespace
+
+caf::behavior store_server(caf::event_based_actor*) {
   auto state = std::make_shared<entries>();
   return {
       [state](put_request& r) {
@@ -41,8 +43,6 @@ caf::behavior shard(caf::event_based_actor*) {
       [state](size_request& r) { r.reply.send(std::uint64_t{state->size()}); },
   };
 }
-
-} // namespace
 
 const std::error_category& kv_category() noexcept {
   static const category instance;
@@ -68,7 +68,7 @@ void register_errors() {
 
 grainflow::result<store> spawn_store(grainflow::node& node) {
   register_errors();
-  return grainflow::serve<store>(node.system().spawn(shard), node.transport());
+  return grainflow::serve<store>(node.system().spawn(store_server), node.transport());
 }
 
 } // namespace kv

@@ -76,6 +76,10 @@ std::size_t shard_of(std::string_view key, std::size_t shard_count) noexcept;
 /// process that serves or calls a store.
 void register_errors();
 
+/// A shard's behaviour: its entries live in the actor, handled one request
+/// at a time. spawn_store uses it; the simulator serves it on its own nodes.
+caf::behavior store_server(caf::event_based_actor* self);
+
 /// Spawns a shard actor on `node` and serves its interface.
 grainflow::result<store> spawn_store(grainflow::node& node);
 

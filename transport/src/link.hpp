@@ -47,6 +47,8 @@ public:
 
   connection& conn() noexcept { return *conn_; }
   role side() const noexcept { return role_; }
+  /// When the peer last showed life: a packet completed, or a large one made
+  /// headway (see on_data). Bytes alone do not count.
   time_point last_received() const noexcept { return last_received_; }
   time_point opened() const noexcept { return opened_; }
   /// The peer's hello once it arrived.
@@ -62,6 +64,8 @@ private:
   const clock_provider& clock_;
   time_point opened_;
   time_point last_received_;
+  // Bytes received since the last sign of life (see on_data).
+  std::size_t bytes_without_packet_ = 0;
   // Set by the destructor so a callback in progress notices (see on_data).
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

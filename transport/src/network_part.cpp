@@ -206,7 +206,7 @@ bool flow_transport::network_part::on_link_packet(detail::link& source, const pa
     return false;
   }
   auto from = peer_for(known_address(theirs.value()));
-  if (!from || !from->accepts_inbound()) {
+  if (!from || !from->accepts_inbound(theirs.value())) {
     take_pending(source); // our own dial to it wins
     return false;
   }

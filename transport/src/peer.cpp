@@ -382,13 +382,28 @@ bool peer::wants_connection() const noexcept {
   return host_.monitor().tracked(address_) > 0;
 }
 
-bool peer::accepts_inbound() const noexcept {
+bool peer::accepts_inbound(const handshake& theirs) const noexcept {
   // Both sides dialed at once: the dial of the smaller address wins, on both
-  // sides, so exactly one connection survives.
-  bool dialing = connecting_ || dialing_ != nullptr;
-  if (!dialing)
-    return true;
-  return address_ < host_.local_hello().canonical_address;
+  // sides, so exactly one connection survives. A dial counts once it has
+  // connected and sent its hello (the other side can adopt it); a connect
+  // still pending is abandoned for a connection that works — else a side
+  // whose connects keep hanging would refuse every dial of the other side.
+  // (Found by the simulator: kv workload, seed 52.)
+  if (dialing_)
+    return address_ < host_.local_hello().canonical_address;
+  // The hello of the losing dial of such a race may arrive after the winning
+  // connection established the session (even after it dropped again, when
+  // the hello waited in an accept backlog): the other side abandoned that
+  // dial, but its hello — with the key it proposed before it learned ours —
+  // was already on its way. Adopting it would restart a session both
+  // processes still hold and fail its calls. So a hello from the incarnation
+  // we share a session with that names another key is refused, unless it is
+  // the key we gave up (establish() answers that with a fresh one). A peer
+  // that really gave our session up gets it resolved by our own dial: we hold
+  // a session, so we dial, and it answers that our key is the one it gave up.
+  // (Found by the simulator: rpc workload, seeds 13 and 431.)
+  return !(incarnation_ && *incarnation_ == theirs.incarnation && session_.key().valid() &&
+           theirs.session_key != session_.key() && theirs.session_key != abandoned_key_);
 }
 
 void peer::start_connect(time_point now) {
@@ -474,7 +489,14 @@ bool peer::establish(std::unique_ptr<detail::link> l, const handshake& theirs) {
       session_.set_key(proposed_key_);
       resume_from = 0;
     } else if (!session_.key().valid()) {
-      session_.set_key(theirs.session_key);
+      // A fresh session takes the proposal of the side with the smaller
+      // address, whichever side dialed: a hello overtaken by the other
+      // side's (the losing dial of a race, taken late from an accept
+      // backlog) then cannot leave the two with different keys, which the
+      // next handshake would settle by restarting a session both hold.
+      // (Found by the simulator: rpc workload, seed 593.)
+      session_.set_key(address_ < host_.local_hello().canonical_address ? theirs.session_key
+                                                                        : proposed_key_);
     } else {
       // They lost the session we still hold.
       restart_session();

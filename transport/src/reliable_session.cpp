@@ -3,6 +3,7 @@
 #include "grainflow/transport/reliable_session.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <source_location>
@@ -11,6 +12,7 @@
 
 #include "grainflow/endpoints/error.hpp"
 #include "grainflow/transport/detail/little_endian.hpp"
+#include "grainflow/transport/planted_bug.hpp"
 #include "grainflow/transport/providers.hpp"
 
 // GRAINFLOW_SESSION_CHECK(expr, inv): in debug builds, aborts with the source
@@ -31,6 +33,26 @@
 #endif
 
 namespace grainflow {
+
+namespace testing {
+
+namespace {
+
+// Relaxed: a test sets it before the sessions it targets run, on the thread
+// that then runs them (the simulator's); nothing is published through it.
+std::atomic<planted_bug> planted_now{planted_bug::none};
+
+} // namespace
+
+void plant_bug(planted_bug bug) noexcept {
+  planted_now.store(bug, std::memory_order_relaxed);
+}
+
+planted_bug planted() noexcept {
+  return planted_now.load(std::memory_order_relaxed);
+}
+
+} // namespace testing
 
 namespace {
 
@@ -211,6 +233,10 @@ result<void> reliable_session::on_resume(std::uint64_t peer_last_received) {
   if (peer_last_received > acked_)
     trim_to(peer_last_received);
   written_ = acked_;
+  // TEST ONLY (planted_bug.hpp): the replay skips the first unacknowledged
+  // packet that an earlier connection carried.
+  if (testing::planted() == testing::planted_bug::replay_starts_one_late && written_ < max_written_)
+    ++written_;
   connected_ = true;
   // Our handshake on this connection told the peer last_received_.
   ack_sent_ = last_received_;

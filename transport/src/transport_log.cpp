@@ -1,7 +1,27 @@
 #include "transport_log.hpp"
 
+#include "grainflow/transport/log.hpp"
+
+#include <atomic>
 #include <cstdarg>
 #include <cstdio>
+
+namespace grainflow {
+
+namespace {
+
+// Set before transports run (see log.hpp); relaxed suffices for that use.
+std::atomic<log_handler> current_handler{nullptr};
+std::atomic<void*> current_context{nullptr};
+
+} // namespace
+
+void set_log_handler(log_handler handler, void* context) noexcept {
+  current_context.store(context, std::memory_order_relaxed);
+  current_handler.store(handler, std::memory_order_relaxed);
+}
+
+} // namespace grainflow
 
 namespace grainflow::detail {
 
@@ -11,6 +31,10 @@ void log_warning(const char* format, ...) noexcept {
   va_start(args, format);
   std::vsnprintf(line, sizeof(line), format, args);
   va_end(args);
+  if (auto handler = current_handler.load(std::memory_order_relaxed)) {
+    handler(current_context.load(std::memory_order_relaxed), line);
+    return;
+  }
   std::fprintf(stderr, "grainflow: %s\n", line);
 }
 

@@ -73,9 +73,13 @@ public:
     return core_ ? core_->deadline() : std::nullopt;
   }
 
-  /// True when the caller's deadline has passed at `now`: the caller already
-  /// got timed_out, so further work for this call is wasted.
-  bool expired(time_point now = std::chrono::steady_clock::now()) const noexcept {
+  /// True when the caller's deadline has passed, by the clock of the
+  /// transport the call travels on (so also in simulated time): the caller
+  /// already got timed_out, so further work for this call is wasted.
+  bool expired() const noexcept { return core_ && expired(core_->now()); }
+
+  /// True when the caller's deadline has passed at `now`.
+  bool expired(time_point now) const noexcept {
     auto dl = deadline();
     return dl && *dl <= now;
   }

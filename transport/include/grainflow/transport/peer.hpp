@@ -64,9 +64,12 @@ public:
 
   // -- network thread ---------------------------------------------------------
 
-  /// Whether an inbound connection from this peer is welcome now; false
-  /// while our own dial is in flight and our address is the smaller.
-  bool accepts_inbound() const noexcept;
+  /// Whether an inbound connection from this peer, whose hello is `theirs`,
+  /// is welcome now; false while our own dial has connected and awaits the
+  /// answer to its hello and our address is the smaller, and false for a
+  /// leftover of such a race that names another session than the live
+  /// connection carries.
+  bool accepts_inbound(const handshake& theirs) const noexcept;
 
   /// Takes over an accepted connection whose hello has arrived.
   void adopt_inbound(std::unique_ptr<detail::link> inbound);

@@ -83,6 +83,11 @@ public:
 
   std::optional<time_point> deadline() const noexcept { return deadline_; }
 
+  /// Now, by the clock of the transport this call travels on — what its
+  /// deadline is measured against (virtual time in simulation). The steady
+  /// clock for a core bound to no transport.
+  virtual time_point now() const noexcept { return std::chrono::steady_clock::now(); }
+
 protected:
   /// Keeps the holder that stands for the remote side, once per core.
   void keep_remote_holder() noexcept {

@@ -48,6 +48,8 @@ public:
     return reply_to_;
   }
 
+  time_point now() const noexcept override { return transport_.clock().now(); }
+
   void disarm() noexcept override { resolved_.store(true, std::memory_order_release); }
 
 private:

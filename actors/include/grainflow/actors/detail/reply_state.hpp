@@ -98,6 +98,10 @@ public:
     return true;
   }
 
+  time_point now() const noexcept override {
+    return transport_ != nullptr ? transport_->clock().now() : promise_core<Rep>::now();
+  }
+
   result<endpoint> ship() noexcept override {
     // Declared before the lock: if registering fails, the receiver's last
     // reference goes after unlocking (its destructor resolves this state).
