@@ -240,15 +240,14 @@ std::error_code link::state::stopped_error() const noexcept {
 }
 
 std::error_code link::state::wait_error(wait_outcome outcome) noexcept {
-  switch (outcome) {
-  case wait_outcome::timed_out:
+  if (outcome == wait_outcome::timed_out)
     return code(error::timed_out);
-  case wait_outcome::broken:
+  if (outcome == wait_outcome::broken)
     fail(error::malformed_packet, false, false);
-    return code(error::connection_failed);
-  default:
-    return stopped_error();
-  }
+  // INV-SLOT-06: we hold the send mutex, so the slots go back now rather
+  // than when the liveness thread gets to it.
+  reclaim_locked();
+  return stopped_error();
 }
 
 readiness link::state::probe_room(std::memory_order order) noexcept {
@@ -325,8 +324,7 @@ result<void> link::state::send(std::span<const std::byte> message, clock::time_p
   if (status != ring_status::ok) {
     if (ticket)
       pool.cancel(*ticket);
-    fail(error::malformed_packet, false, false);
-    return failure(code(error::connection_failed));
+    return failure(wait_error(wait_outcome::broken));
   }
   messages_sent.add();
   bytes_sent.add(message.size());

@@ -184,7 +184,8 @@ struct link::state {
   /// The error a send gets once the link stopped, or an empty code.
   std::error_code stopped_error() const noexcept;
 
-  /// Turns a wait that did not end ready into a send's error.
+  /// Turns a wait that did not end ready into a send's error; a broken ring
+  /// fails the link. Precondition: send_mutex held.
   std::error_code wait_error(detail::wait_outcome outcome) noexcept;
 
   /// Is there ring room? (refreshes the cached tail with `order`)

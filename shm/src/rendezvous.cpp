@@ -179,8 +179,17 @@ result<std::unique_ptr<link>> connect_link(std::string_view rendezvous_name,
     std::this_thread::sleep_for(std::chrono::milliseconds{5});
   }
   auto name = read_line(fd.get(), deadline);
-  if (!name)
+  if (!name) {
+    // The creator may have died between creating the segment and sending its
+    // name: then nobody else knows the name, so remove what it left.
+    if (name.error() == error::connection_failed) {
+      ucred peer{};
+      socklen_t size = sizeof peer;
+      if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &peer, &size) == 0)
+        segment::remove_left_by(peer.pid);
+    }
     return failure(name.error());
+  }
   if (!segment::valid_name(name.value()))
     return failure(make_error_code(error::malformed_packet));
   return link::open(name.value(), config, std::move(handlers), fd.get());

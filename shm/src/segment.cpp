@@ -92,6 +92,52 @@ result<segment_geometry> check_header(const segment_fields& copy, std::uint64_t 
   return geometry;
 }
 
+/// True when process `pid` has ended: it does not exist, or it is a zombie
+/// (dead, not yet reaped by its parent). EPERM means it lives under another
+/// user.
+bool process_gone(pid_t pid) noexcept {
+  if (::kill(pid, 0) != 0)
+    return errno == ESRCH;
+  char path[32];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file{std::fopen(path, "re"), &std::fclose};
+  if (!file)
+    return false;
+  char line[512];
+  if (std::fgets(line, sizeof line, file.get()) == nullptr)
+    return false;
+  // "pid (comm) S ...": the state follows the last ')' (comm may hold one).
+  const char* close = std::strrchr(line, ')');
+  return close != nullptr && close[1] == ' ' && (close[2] == 'Z' || close[2] == 'X');
+}
+
+/// Removes the segments in /dev/shm of a creator that no longer exists
+/// (`only` of them, or any if 0) and at least `min_age` old.
+std::size_t remove_matching(pid_t only, std::chrono::seconds min_age) noexcept {
+  std::unique_ptr<DIR, int (*)(DIR*)> dir{::opendir("/dev/shm"), &::closedir};
+  if (!dir)
+    return 0;
+  std::size_t removed = 0;
+  const std::time_t now = std::time(nullptr);
+  while (const dirent* entry = ::readdir(dir.get())) {
+    const std::string name = std::string{"/"} + entry->d_name;
+    if (!segment::valid_name(name))
+      continue;
+    const pid_t pid = pid_of(entry->d_name);
+    if (pid <= 0 || (only != 0 && pid != only))
+      continue;
+    if (!process_gone(pid))
+      continue;
+    struct stat info {};
+    if (::fstatat(::dirfd(dir.get()), entry->d_name, &info, AT_SYMLINK_NOFOLLOW) != 0 ||
+        now - info.st_mtime < min_age.count())
+      continue;
+    if (::shm_unlink(name.c_str()) == 0)
+      ++removed;
+  }
+  return removed;
+}
+
 } // namespace
 
 // -- constructors -------------------------------------------------------------
@@ -248,27 +294,11 @@ bool segment::valid_name(std::string_view name) noexcept {
 }
 
 std::size_t segment::remove_stale(std::chrono::seconds min_age) noexcept {
-  std::unique_ptr<DIR, int (*)(DIR*)> dir{::opendir("/dev/shm"), &::closedir};
-  if (!dir)
-    return 0;
-  std::size_t removed = 0;
-  const std::time_t now = std::time(nullptr);
-  while (const dirent* entry = ::readdir(dir.get())) {
-    const std::string name = std::string{"/"} + entry->d_name;
-    if (!valid_name(name))
-      continue;
-    const pid_t pid = pid_of(entry->d_name);
-    // ESRCH only: EPERM means the process lives under another user.
-    if (pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH)
-      continue;
-    struct stat info {};
-    if (::fstatat(::dirfd(dir.get()), entry->d_name, &info, AT_SYMLINK_NOFOLLOW) != 0 ||
-        now - info.st_mtime < min_age.count())
-      continue;
-    if (::shm_unlink(name.c_str()) == 0)
-      ++removed;
-  }
-  return removed;
+  return remove_matching(0, min_age);
+}
+
+std::size_t segment::remove_left_by(int creator) noexcept {
+  return creator > 0 ? remove_matching(creator, std::chrono::seconds{0}) : 0;
 }
 
 } // namespace grainflow::shm

@@ -43,34 +43,38 @@ void futex_wake_all(bell& b) noexcept;
 template <class Ready>
 bool sleep_unless(bell& b, Ready&& ready, std::chrono::nanoseconds timeout) noexcept {
   // seq_cst: the announcement and the condition's re-check below form the
-  // waiter's store-then-load; the ringer does publish-then-load-sleepers.
+  // waiter's store-then-load; the ringer does publish-then-load-the-flag.
   // In the single total order of seq_cst operations one of the two loads
   // sees the other side's store, so either we see the condition or the
   // ringer sees us (INV-BELL-01).
-  b.sleepers.fetch_add(1, std::memory_order_seq_cst);
+  b.sleeping.store(1, std::memory_order_seq_cst);
   // seq_cst: a ring that lands after this load changes the word, and the
   // futex then returns at once instead of sleeping through it.
   const std::uint32_t sequence = b.sequence.load(std::memory_order_seq_cst);
-  bool slept = false;
-  if (!ready()) {
-    futex_wait(b, sequence, timeout);
-    slept = true;
-  }
-  // seq_cst (a cold path): a late decrement only costs a ringer one needless
-  // FUTEX_WAKE; an early one cannot happen, the wait above has returned.
-  b.sleepers.fetch_sub(1, std::memory_order_seq_cst);
-  return slept;
+  if (ready())
+    return false;
+  futex_wait(b, sequence, timeout);
+  // The flag is not cleared here: another thread may have announced itself
+  // meanwhile, and clearing its announcement would lose its wakeup. A stale
+  // flag costs one needless FUTEX_WAKE.
+  return true;
 }
 
 // -- ringing ------------------------------------------------------------------
 
 /// The ringing half: call after the store that makes a waiter's condition
-/// true (a seq_cst store). Wakes the sleepers of `b` if there are any and
-/// returns true if it issued a FUTEX_WAKE.
+/// true (a seq_cst store). Wakes the sleepers of `b` if one announced itself
+/// since the last wake, and returns true if it issued a FUTEX_WAKE.
 inline bool ring(bell& b) noexcept {
   // seq_cst: the load half of the ringer's store-then-load (INV-BELL-01).
-  // On x86 this is a plain load: the fast path stays cheap.
-  if (b.sleepers.load(std::memory_order_seq_cst) == 0)
+  // On x86 a plain load: the fast path, taken while nobody sleeps, stays
+  // cheap.
+  if (b.sleeping.load(std::memory_order_seq_cst) == 0)
+    return false;
+  // seq_cst: of all ringers that saw the flag, one clears it and wakes; the
+  // rest skip the system call (INV-BELL-02). The waiter announced before
+  // its re-check, so whoever clears it here rings after that announcement.
+  if (b.sleeping.exchange(0, std::memory_order_seq_cst) == 0)
     return false;
   // seq_cst (cold path): a waiter that read the old sequence sees the word
   // changed and does not sleep.
@@ -83,6 +87,7 @@ inline bool ring(bell& b) noexcept {
 /// when a link fails or closes, where a missed sleeper would wait for its
 /// timeout.
 inline void ring_always(bell& b) noexcept {
+  b.sleeping.store(0, std::memory_order_seq_cst);
   b.sequence.fetch_add(1, std::memory_order_seq_cst);
   futex_wake_all(b);
 }

@@ -97,14 +97,15 @@ struct ring_indices {
   alignas(hot_alignment) std::atomic<std::uint64_t> tail;
 };
 
-/// A doorbell: a futex word and a count of the threads that sleep on it.
-/// Sleepers write `sleepers`; whoever rings reads it, and calls FUTEX_WAKE
-/// only when it is non-zero (see doorbell.hpp).
+/// A doorbell: a futex word and a flag saying someone may sleep on it.
+/// A thread about to sleep sets `sleeping`; the first ringer after that
+/// clears it and calls FUTEX_WAKE, later ringers see it clear and skip the
+/// system call (see doorbell.hpp).
 struct alignas(hot_alignment) bell {
-  /// The futex word: incremented by every ring.
+  /// The futex word: incremented by every ring that wakes.
   std::atomic<std::uint32_t> sequence;
-  /// Threads between announcing themselves and leaving the wait.
-  std::atomic<std::uint32_t> sleepers;
+  /// 1 when a thread announced it may sleep and no ringer has woken it yet.
+  std::atomic<std::uint32_t> sleeping;
 };
 
 /// Everything of one direction (the messages side s sends).

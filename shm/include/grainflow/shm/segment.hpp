@@ -106,6 +106,12 @@ public:
   /// one; `link::create` sweeps before creating.
   static std::size_t remove_stale(std::chrono::seconds min_age = std::chrono::seconds{60}) noexcept;
 
+  /// Removes the segments process `creator` created, if that process no
+  /// longer exists, whatever their age: for a survivor that knows its peer
+  /// died before it could hand over the name (see connect_link). Returns how
+  /// many it removed.
+  static std::size_t remove_left_by(int creator) noexcept;
+
 private:
   segment(std::string name, void* base, const segment_geometry& geometry) noexcept;
 
