@@ -5,10 +5,10 @@
 
 namespace grainflow::shm::detail {
 
-void check_failed(const char* expr, const char* why, std::source_location where) noexcept {
+void check_failed(const char* expr, const char* why, const char* file, int line,
+                  const char* function) noexcept {
   // stdio, not iostreams: the process is already in a bad state here.
-  std::fprintf(stderr, "%s:%u: %s: check `%s` failed: %s\n", where.file_name(),
-               static_cast<unsigned>(where.line()), where.function_name(), expr, why);
+  std::fprintf(stderr, "%s:%d: %s: check `%s` failed: %s\n", file, line, function, expr, why);
   std::fflush(stderr);
   std::abort();
 }
