@@ -6,9 +6,19 @@
 #include "grainflow/shm/descriptor.hpp"
 
 #include <bit>
+#include <cstddef>
 #include <system_error>
 
 namespace grainflow::shm {
+
+// The layout is shared with another process (perhaps another build): pin it
+// to the table in shm_link.spec.md.
+static_assert(sizeof(segment_fields) == 40, "see shm_link.spec.md, Segment layout");
+static_assert(offsetof(segment_header, sides) == 128, "see shm_link.spec.md, Segment layout");
+static_assert(offsetof(segment_header, directions) == 384, "see shm_link.spec.md");
+static_assert(sizeof(direction_block) == 768, "see shm_link.spec.md, Segment layout");
+static_assert(offsetof(direction_block, data) == 512, "see shm_link.spec.md, Segment layout");
+static_assert(sizeof(segment_header) == 1920, "see shm_link.spec.md, Segment layout");
 
 namespace {
 
