@@ -2,14 +2,16 @@
 // child. Depth 1: a 64-byte ping goes out, the server sends it back, and the
 // next one leaves from inside the reply's handler (no thread hand-off on
 // either side). Depth 64: 64-byte messages one way as fast as the link
-// takes them, with a 64-descriptor ring as the window; the server counts
-// them and answers the end marker with its count.
+// takes them, with the ring as the window: a 64-byte message travels inline
+// in two ring entries, and the ring holds 128, so at most 64 messages are in
+// flight. The server counts them and answers the end marker with its count.
 
 #include "shm_bench.hpp"
 
 #include "bench_report.hpp"
 #include "child_process.hpp"
 
+#include "grainflow/shm/descriptor.hpp"
 #include "grainflow/shm/doorbell.hpp"
 #include "grainflow/shm/link.hpp"
 #include "grainflow/shm/rendezvous.hpp"
@@ -39,11 +41,13 @@ constexpr int window = 64;
 /// What a message is, by its first byte.
 enum class kind : char { ping = 'P', data = 'T', end = 'E' };
 
-/// The link of both sides: a ring of `window` descriptors, so the one-way
-/// run never has more than 64 messages in flight; default slots.
+/// The link of both sides: a ring of `window` messages of 64 bytes (two
+/// entries each), so the one-way run never has more than 64 in flight;
+/// default slots.
 shm::link_config bench_config() {
+  static_assert(shm::inline_entries(message_size) == 2);
   shm::link_config config;
-  config.segment.ring_capacity = window;
+  config.segment.ring_capacity = window * shm::inline_entries(message_size);
   return config;
 }
 

@@ -5,6 +5,7 @@
 
 #include "shm_check.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -20,9 +21,10 @@ constexpr std::array<std::string_view, descriptor_fault_count> fault_names = {
     "generation_mismatch",
     "already_received",
     "out_of_slot_bounds",
+    "inline_truncated",
 };
 
-static_assert(static_cast<std::size_t>(descriptor_fault::out_of_slot_bounds) + 1 ==
+static_assert(static_cast<std::size_t>(descriptor_fault::inline_truncated) + 1 ==
                   descriptor_fault_count,
               "every fault needs a name");
 
@@ -50,6 +52,24 @@ descriptor make_inline_descriptor(std::span<const std::byte> payload) noexcept {
   if (!payload.empty())
     std::memcpy(d.body, payload.data(), payload.size());
   return d;
+}
+
+std::size_t encode_inline(std::span<const std::byte> payload, std::span<descriptor> out) noexcept {
+  const std::size_t entries = inline_entries(payload.size());
+  GRAINFLOW_SHM_INVARIANT(payload.size() <= max_inline_payload && out.size() >= entries,
+                          "precondition: the payload fits inline and `out` holds it");
+  out[0] =
+      make_inline_descriptor(payload.first(std::min(payload.size(), descriptor_inline_capacity)));
+  out[0].length = static_cast<std::uint32_t>(payload.size());
+  // The continuations are raw bytes: the payload goes on where the first
+  // entry's body ends, 64 bytes per entry, the last one zero-padded.
+  for (std::size_t i = 1; i < entries; ++i) {
+    out[i] = descriptor{};
+    const std::size_t from = descriptor_inline_capacity + (i - 1) * 64;
+    std::memcpy(static_cast<void*>(&out[i]), payload.data() + from,
+                std::min<std::size_t>(64, payload.size() - from));
+  }
+  return entries;
 }
 
 descriptor make_slot_descriptor(slot_reference where, std::uint32_t length) noexcept {
@@ -83,14 +103,31 @@ descriptor_checker::descriptor_checker(const std::byte* slab, std::uint32_t slot
     , generations_(generations)
     , received_(slot_count, 0) {}
 
-checked_descriptor descriptor_checker::check(const descriptor& d) noexcept {
+checked_descriptor descriptor_checker::check(std::span<const descriptor> entries) noexcept {
+  const descriptor& d = entries.front();
   if (d.flags != 0 || d.reserved != 0)
     return rejected(descriptor_fault::unknown_kind);
   if (d.kind == static_cast<std::uint8_t>(descriptor_kind::inline_payload)) {
-    if (d.length > descriptor_inline_capacity)
+    if (d.length > max_inline_payload)
       return rejected(descriptor_fault::inline_too_long);
+    const std::size_t needed = inline_entries(d.length);
+    // The sender publishes a descriptor and its continuations with one head
+    // store: a correct one never leaves some of them out.
+    if (needed > entries.size()) {
+      // Whatever is there belongs to the broken message: consume it all.
+      auto truncated = rejected(descriptor_fault::inline_truncated);
+      truncated.entries = entries.size();
+      return truncated;
+    }
     checked_descriptor ok;
+    ok.entries = needed;
+    // The entries are contiguous copies without padding (64-byte aligned
+    // 64-byte objects), so the payload is one run of bytes from the body of
+    // the first through its continuations.
     ok.payload = std::span<const std::byte>{d.body, d.length};
+    GRAINFLOW_SHM_INVARIANT(ok.payload.data() + ok.payload.size() <=
+                                reinterpret_cast<const std::byte*>(entries.data() + needed),
+                            "INV-SLOT-05");
     return ok;
   }
   if (d.kind != static_cast<std::uint8_t>(descriptor_kind::slot_payload))

@@ -37,7 +37,9 @@ std::error_code invalid() noexcept {
 } // namespace
 
 result<void> segment_config::validate() const noexcept {
-  if (ring_capacity < 2 || ring_capacity > max_ring_capacity || !std::has_single_bit(ring_capacity))
+  // At least 4: the largest inline message takes 4 entries.
+  if (ring_capacity < 1 + max_continuation_entries || ring_capacity > max_ring_capacity ||
+      !std::has_single_bit(ring_capacity))
     return failure(invalid());
   if (slot_size < 64 || slot_size > max_slot_size || slot_size % 64 != 0)
     return failure(invalid());

@@ -71,8 +71,11 @@ result<void> claim(segment& seg, side s) noexcept {
   if (!block.epoch.compare_exchange_strong(expected, epoch, std::memory_order_acq_rel))
     return failure(std::make_error_code(std::errc::device_or_resource_busy));
   block.pid.store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
-  // Release: the peer's liveness thread loads the state with acquire and then
-  // reads the epoch and pid written above (INV-LIVE-01).
+  // Relaxed, like the pid: published by the state's release store below.
+  block.flags.store(register_for_heavy_fences() ? side_heavy_fences : 0u,
+                    std::memory_order_relaxed);
+  // Release: the peer loads the state with acquire and then reads the
+  // epoch, pid and flags written above (INV-LIVE-01).
   block.state.store(static_cast<std::uint32_t>(side_state::attached), std::memory_order_release);
   return success();
 }
@@ -98,7 +101,9 @@ link::state::state(segment&& segment_in, side self_in, const link_config& config
     , in_ring(in.messages, seg.message_ring(peer), seg.geometry().ring_capacity)
     , returns_out(in.returns, seg.return_ring(peer), seg.geometry().return_capacity)
     , checker(seg.slab(peer), seg.geometry().slot_size, seg.geometry().slot_count,
-              seg.generations(peer)) {}
+              seg.generations(peer))
+    , heavy_sleeps((seg.side_of(self).flags.load(std::memory_order_relaxed) & side_heavy_fences) !=
+                   0) {}
 
 result<std::unique_ptr<link::state>>
 link::state::launch(segment&& seg, side self, const link_config& config, link_handlers handlers,
@@ -250,8 +255,29 @@ std::error_code link::state::wait_error(wait_outcome outcome) noexcept {
   return stopped_error();
 }
 
-readiness link::state::probe_room(std::memory_order order) noexcept {
-  return detail::readiness_of(out_ring.refresh(order));
+fence_mode link::state::fence_mode_now() noexcept {
+  // Relaxed: a cache of facts fixed once the peer attached; any thread may
+  // fill it, they all find the same.
+  const auto known = known_fence_mode.load(std::memory_order_relaxed);
+  if (known != 0)
+    return static_cast<fence_mode>(known - 1);
+  fence_mode mode = fence_mode::symmetric;
+  if (heavy_sleeps) {
+    const side_block& theirs = seg.side_of(peer);
+    // Acquire: the state publishes the flags (INV-LIVE-01). Until the peer
+    // attached, stay symmetric and ask again next time.
+    if (theirs.state.load(std::memory_order_acquire) ==
+        static_cast<std::uint32_t>(side_state::absent))
+      return fence_mode::symmetric;
+    if ((theirs.flags.load(std::memory_order_relaxed) & side_heavy_fences) != 0)
+      mode = fence_mode::asymmetric;
+  }
+  known_fence_mode.store(static_cast<std::uint8_t>(mode) + 1, std::memory_order_relaxed);
+  return mode;
+}
+
+readiness link::state::probe_room(std::memory_order order, std::uint64_t needed) noexcept {
+  return detail::readiness_of(out_ring.refresh(order, needed));
 }
 
 readiness link::state::probe_slot(std::memory_order order) noexcept {
@@ -264,7 +290,9 @@ readiness link::state::probe_slot(std::memory_order order) noexcept {
     if (!pool.take_back(decode_return(returns_in.read(i))))
       rejected_returns.add();
   }
-  returns_in.pop(n);
+  // Release: nobody waits for room in a return ring (it cannot fill up,
+  // INV-SLOT-06), so no doorbell needs this store to be seq_cst.
+  returns_in.pop(n, std::memory_order_release);
   slots_in_flight.store(pool.in_flight(), std::memory_order_relaxed);
   return pool.free_count() > 0 ? readiness::ready : readiness::not_ready;
 }
@@ -284,10 +312,13 @@ result<void> link::state::send(std::span<const std::byte> message, clock::time_p
   }
   const auto stop = [this] { return sender_should_stop(); };
   bool waited = false;
-  descriptor d;
+  // The ring entries of this message: an inline payload with its
+  // continuations, or one slot descriptor.
+  std::array<descriptor, 1 + max_continuation_entries> entries;
+  std::size_t count = 1;
   std::optional<slot_ticket> ticket;
-  if (message.size() <= descriptor_inline_capacity) {
-    d = make_inline_descriptor(message);
+  if (message.size() <= max_inline_payload) {
+    count = encode_inline(message, entries);
   } else {
     ticket = pool.allocate();
     if (!ticket) {
@@ -304,32 +335,40 @@ result<void> link::state::send(std::span<const std::byte> message, clock::time_p
     }
     std::memcpy(seg.slab(self) + std::size_t{ticket->slot} * g.slot_size, message.data(),
                 message.size());
-    d = make_slot_descriptor({ticket->slot, ticket->generation, 0},
-                             static_cast<std::uint32_t>(message.size()));
+    entries[0] = make_slot_descriptor({ticket->slot, ticket->generation, 0},
+                                      static_cast<std::uint32_t>(message.size()));
   }
-  auto status = out_ring.try_push(d);
+  auto status = out_ring.reserve(count);
   if (status == ring_status::full) {
-    // Backpressure again (INV-RING-04): wait for the receiver to make room.
+    // Backpressure again (INV-RING-04): wait for the receiver to make room
+    // for all of this message's entries.
     if (!waited)
       waits_for_room.add();
     const auto outcome = wait_on(
-        out.room, [this](std::memory_order o) { return probe_room(o); }, stop, deadline);
+        out.room, [this, count](std::memory_order o) { return probe_room(o, count); }, stop,
+        deadline);
     if (outcome != wait_outcome::ready) {
       if (ticket)
         pool.cancel(*ticket);
       return failure(wait_error(outcome));
     }
-    status = out_ring.try_push(d);
+    status = out_ring.reserve(count);
   }
   if (status != ring_status::ok) {
     if (ticket)
       pool.cancel(*ticket);
     return failure(wait_error(wait_outcome::broken));
   }
+  // One publish for all entries: the receiver sees the whole message or none
+  // of it.
+  for (std::size_t i = 0; i < count; ++i)
+    (void)out_ring.try_stage(entries[i]);
+  const fence_mode mode = fence_mode_now();
+  out_ring.publish(detail::publish_order(mode));
   messages_sent.add();
   bytes_sent.add(message.size());
   slots_in_flight.store(pool.in_flight(), std::memory_order_relaxed);
-  if (ring(out.data))
+  if (ring(out.data, mode))
     send_wakeups.add();
   return success();
 }

@@ -83,22 +83,35 @@ void link::state::receive_loop() noexcept {
 }
 
 void link::state::deliver_batch() noexcept {
-  const auto n = std::min<std::uint64_t>(in_ring.readable(), batch.size());
-  for (std::uint64_t i = 0; i < n; ++i)
-    batch[i] = in_ring.read(i);
+  // Whole messages only: a descriptor and the continuations it claims are
+  // copied together, or left for the next batch when they do not fit.
+  const std::uint64_t readable = in_ring.readable();
+  std::uint64_t copied = 0;
+  while (copied < readable) {
+    const descriptor first = in_ring.read(copied);
+    const std::uint64_t claimed =
+        std::min<std::uint64_t>(claimed_entries(first), readable - copied);
+    if (copied + claimed > batch.size())
+      break;
+    batch[copied] = first;
+    for (std::uint64_t k = 1; k < claimed; ++k)
+      batch[copied + k] = in_ring.read(copied + k);
+    copied += claimed;
+  }
   // The copies are ours: the ring has room again before any handler runs, so
   // a slow handler does not hold the peer's sender back by more than this
   // batch.
-  in_ring.pop(n);
-  if (ring(in.room))
+  const fence_mode mode = fence_mode_now();
+  in_ring.pop(copied, detail::publish_order(mode));
+  if (ring(in.room, mode))
     receive_wakeups.add();
-  for (std::uint64_t i = 0; i < n; ++i)
-    handle(batch[i]);
+  for (std::uint64_t i = 0; i < copied;)
+    i += handle(std::span<const descriptor>{batch.data() + i, copied - i});
 }
 
-void link::state::handle(const descriptor& d) noexcept {
+std::size_t link::state::handle(std::span<const descriptor> entries) noexcept {
   // INV-SLOT-05: every check before the payload is touched.
-  const checked_descriptor checked = checker.check(d);
+  const checked_descriptor checked = checker.check(entries);
   if (checked.fault != descriptor_fault::none) {
     rejected_descriptors.add();
     rejected_by_fault[static_cast<std::size_t>(checked.fault)].add();
@@ -113,12 +126,14 @@ void link::state::handle(const descriptor& d) noexcept {
   // once, after the handler is done with it, whether or not it was valid.
   if (checked.return_slot)
     hand_back({checked.slot, checked.generation});
+  GRAINFLOW_SHM_INVARIANT(checked.entries >= 1 && checked.entries <= entries.size(), "INV-RING-01");
+  return checked.entries;
 }
 
 void link::state::hand_back(slot_ticket ticket) noexcept {
   // One publish per slot, right after its handler: a slow handler later in
   // the batch does not keep a slot the peer's sender may be waiting for.
-  const auto status = returns_out.try_push(encode_return(ticket));
+  const auto status = returns_out.try_stage(encode_return(ticket));
   if (status != ring_status::ok) {
     // INV-SLOT-06: a correct peer never lets its return ring fill up (it
     // holds at most slot_count returns for at least as many entries), so
@@ -126,7 +141,9 @@ void link::state::hand_back(slot_ticket ticket) noexcept {
     fail(error::malformed_packet, false, false);
     return;
   }
-  if (ring(in.room))
+  const fence_mode mode = fence_mode_now();
+  returns_out.publish(detail::publish_order(mode));
+  if (ring(in.room, mode))
     receive_wakeups.add();
 }
 
@@ -139,8 +156,8 @@ void link::state::drain_after_failure() noexcept {
   std::uint64_t budget = seg.geometry().ring_capacity;
   while (budget > 0 && !closing.load(std::memory_order_acquire) &&
          probe_messages(std::memory_order_acquire) == readiness::ready) {
-    const auto n = std::min<std::uint64_t>(in_ring.readable(), batch.size());
-    budget -= std::min(budget, n);
+    budget -=
+        std::min<std::uint64_t>(budget, std::min<std::uint64_t>(in_ring.readable(), batch.size()));
     deliver_batch();
   }
 }

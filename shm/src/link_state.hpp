@@ -60,6 +60,12 @@ constexpr readiness readiness_of(ring_status status) noexcept {
   }
 }
 
+/// The order of a store that publishes to a doorbell's waiters: seq_cst for
+/// a symmetric doorbell, release for an asymmetric one (doorbell.hpp).
+constexpr std::memory_order publish_order(fence_mode mode) noexcept {
+  return mode == fence_mode::asymmetric ? std::memory_order_release : std::memory_order_seq_cst;
+}
+
 /// What the liveness thread knows of the peer between rounds.
 struct peer_watch {
   bool attached = false;
@@ -108,9 +114,17 @@ struct link::state {
   /// The peer's slots going back to it.
   ring_producer<std::uint64_t> returns_out;
   descriptor_checker checker;
+  /// This side advertised heavy fences (side_heavy_fences): every sleep on a
+  /// doorbell issues one, so the peer may ring in asymmetric mode.
+  const bool heavy_sleeps;
+  /// 0 while unknown, else 1 + the fence_mode this side rings the peer's
+  /// bells with (see fence_mode_now).
+  std::atomic<std::uint8_t> known_fence_mode{0};
+
   /// Descriptors copied out of the ring before any is handled, so the ring
-  /// has room again while handlers run.
+  /// has room again while handlers run. Holds whole messages only.
   std::array<descriptor, 64> batch;
+  static_assert(64 >= 1 + max_continuation_entries, "the largest inline message fits a batch");
 
   // -- status -----------------------------------------------------------------
 
@@ -179,6 +193,12 @@ struct link::state {
 
   // -- sending (link.cpp) -----------------------------------------------------
 
+  /// How this side rings the peer's bells: asymmetric (release publishes)
+  /// when both processes are registered for heavy fences and the peer issues
+  /// them before sleeping (INV-BELL-04); symmetric otherwise, and while the
+  /// peer has not attached yet. Any thread.
+  fence_mode fence_mode_now() noexcept;
+
   result<void> send(std::span<const std::byte> message, clock::time_point deadline);
 
   /// The error a send gets once the link stopped, or an empty code.
@@ -188,8 +208,9 @@ struct link::state {
   /// fails the link. Precondition: send_mutex held.
   std::error_code wait_error(detail::wait_outcome outcome) noexcept;
 
-  /// Is there ring room? (refreshes the cached tail with `order`)
-  detail::readiness probe_room(std::memory_order order) noexcept;
+  /// Is there ring room for `needed` entries? (refreshes the cached tail
+  /// with `order`)
+  detail::readiness probe_room(std::memory_order order, std::uint64_t needed) noexcept;
 
   /// Is there a free slot? Takes back whatever the peer returned first.
   detail::readiness probe_slot(std::memory_order order) noexcept;
@@ -206,7 +227,9 @@ struct link::state {
   void receive_loop() noexcept;
   /// Copies out, releases and handles up to one batch of descriptors.
   void deliver_batch() noexcept;
-  void handle(const descriptor& d) noexcept;
+  /// Checks and delivers the message starting at `entries[0]` (the rest of
+  /// the batch follows it); returns how many entries it occupied.
+  std::size_t handle(std::span<const descriptor> entries) noexcept;
   void hand_back(slot_ticket ticket) noexcept;
   /// After a failure: delivers what the peer published before it (bounded by
   /// the ring's capacity), unless the failure was a corrupt ring.

@@ -28,7 +28,7 @@ ring_producer<T>::ring_producer(ring_indices& indices, T* entries, std::uint32_t
 }
 
 template <class T>
-ring_status ring_producer<T>::refresh(std::memory_order order) noexcept {
+ring_status ring_producer<T>::refresh(std::memory_order order, std::uint64_t needed) noexcept {
   // One load, then only the copy is used (INV-RING-03): the peer may change
   // the shared tail at any moment.
   const std::uint64_t tail = indices_->tail.load(order);
@@ -36,17 +36,22 @@ ring_status ring_producer<T>::refresh(std::memory_order order) noexcept {
   if (head_ - tail > capacity_)
     return ring_status::corrupt;
   cached_tail_ = tail;
-  return head_ - cached_tail_ < capacity_ ? ring_status::ok : ring_status::full;
+  return capacity_ - (head_ - cached_tail_) >= needed ? ring_status::ok : ring_status::full;
+}
+
+template <class T>
+ring_status ring_producer<T>::reserve(std::uint64_t needed) noexcept {
+  if (capacity_ - (head_ - cached_tail_) >= needed)
+    return ring_status::ok;
+  // Acquire: pairs with the consumer's release of the tail, so its copies
+  // of the entries we are about to overwrite are complete (INV-RING-02).
+  return refresh(std::memory_order_acquire, needed);
 }
 
 template <class T>
 ring_status ring_producer<T>::try_stage(const T& value) noexcept {
-  if (head_ - cached_tail_ >= capacity_) {
-    // Acquire: pairs with the consumer's release of the tail, so its copies
-    // of the entries we are about to overwrite are complete (INV-RING-02).
-    if (auto status = refresh(std::memory_order_acquire); status != ring_status::ok)
-      return status;
-  }
+  if (auto status = reserve(1); status != ring_status::ok)
+    return status;
   GRAINFLOW_SHM_INVARIANT(head_ - cached_tail_ < capacity_, "INV-RING-01");
   std::memcpy(static_cast<void*>(entries_ + (head_ & mask_)), &value, sizeof(T));
   ++head_;
@@ -54,14 +59,16 @@ ring_status ring_producer<T>::try_stage(const T& value) noexcept {
 }
 
 template <class T>
-void ring_producer<T>::publish() noexcept {
+void ring_producer<T>::publish(std::memory_order order) noexcept {
   if (published_ == head_)
     return;
   GRAINFLOW_SHM_INVARIANT(head_ - published_ <= capacity_, "INV-RING-01");
-  // seq_cst: release publishes the staged entries (INV-RING-02), and the
-  // total order with the sleeper's seq_cst announcement is what the doorbell
-  // relies on (INV-BELL-01).
-  indices_->head.store(head_, std::memory_order_seq_cst);
+  GRAINFLOW_SHM_INVARIANT(order == std::memory_order_seq_cst || order == std::memory_order_release,
+                          "precondition: a publishing order");
+  // At least release: publishes the staged entries (INV-RING-02). seq_cst
+  // for a symmetric doorbell (INV-BELL-01); release suffices with an
+  // asymmetric one, whose waiters fence for us (INV-BELL-04).
+  indices_->head.store(head_, order);
   published_ = head_;
 }
 
@@ -110,15 +117,17 @@ T ring_consumer<T>::read(std::uint64_t i) const noexcept {
 }
 
 template <class T>
-void ring_consumer<T>::pop(std::uint64_t n) noexcept {
+void ring_consumer<T>::pop(std::uint64_t n, std::memory_order order) noexcept {
   GRAINFLOW_SHM_INVARIANT(n <= cached_head_ - tail_, "INV-RING-01");
+  GRAINFLOW_SHM_INVARIANT(order == std::memory_order_seq_cst || order == std::memory_order_release,
+                          "precondition: a publishing order");
   if (n == 0)
     return;
   tail_ += n;
-  // seq_cst: release hands the entries back only after our copies of them
-  // (INV-RING-02), and it is the store half of the room doorbell
-  // (INV-BELL-01).
-  indices_->tail.store(tail_, std::memory_order_seq_cst);
+  // At least release: hands the entries back only after our copies of them
+  // (INV-RING-02). seq_cst for a symmetric room doorbell (INV-BELL-01),
+  // release with an asymmetric one (INV-BELL-04).
+  indices_->tail.store(tail_, order);
 }
 
 template class ring_producer<descriptor>;

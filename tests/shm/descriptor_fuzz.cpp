@@ -1,6 +1,6 @@
 // A libFuzzer target for the receiver's descriptor checks: arbitrary bytes
-// become a slab geometry, slot generations and a run of descriptors; every
-// descriptor is checked and the outcome held to the checker's contract. The
+// become a slab geometry, slot generations and a run of ring entries; every
+// message in it is checked and the outcome held to the checker's contract. The
 // slab is exactly as large as its slots, so AddressSanitizer reports any
 // payload that reaches outside it. Built with clang by the fuzzing tree
 // (tests/fuzz), and replayed on pseudo-random inputs by
@@ -70,18 +70,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   descriptor_checker checker{slab.data(), slot_size, slot_count, generations.data()};
   std::set<std::pair<std::uint32_t, std::uint32_t>> handed_back;
 
+  // Then (control byte, 64-byte entry) pairs: the ring's entries as the
+  // receiver copied them, and before each, maybe a reuse of some slot by the
+  // sender (a new generation).
+  std::vector<std::uint8_t> controls;
+  std::vector<descriptor> entries;
   for (;;) {
-    // A control byte before each descriptor: sometimes the sender reuses a
-    // slot (new generation) between descriptors.
     const std::uint8_t control = in.byte();
-    if (control & 0x80) {
-      auto& g = generations[control % slot_count];
-      g.store(g.load() + 1 + (control >> 5 & 1));
-    }
     descriptor d;
     if (!in.take(&d, sizeof d))
       break;
-    const checked_descriptor checked = checker.check(d);
+    controls.push_back(control);
+    entries.push_back(d);
+  }
+  for (std::size_t i = 0; i < entries.size();) {
+    if (controls[i] & 0x80) {
+      auto& g = generations[controls[i] % slot_count];
+      g.store(g.load() + 1 + (controls[i] >> 5 & 1));
+    }
+    const std::span<const descriptor> rest{entries.data() + i, entries.size() - i};
+    const checked_descriptor checked = checker.check(rest);
+    if (checked.entries < 1 || checked.entries > rest.size())
+      broken("a message occupies no entries or more than there are");
+    i += checked.entries;
     if (checked.return_slot) {
       if (checked.slot >= slot_count)
         broken("a slot out of range is handed back");
@@ -95,15 +106,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         broken("a rejected descriptor has a payload");
       continue;
     }
-    if (checked.payload.size() != d.length)
+    if (checked.payload.size() != rest.front().length)
       broken("the payload's size is not the descriptor's length");
     const auto* begin = checked.payload.data();
-    const bool in_descriptor =
-        begin >= d.body && begin + checked.payload.size() <= d.body + sizeof d.body;
-    const bool in_slab = !slab.empty() && begin >= slab.data() &&
-                         begin + checked.payload.size() <= slab.data() + slab.size();
-    if (!in_descriptor && !in_slab && !checked.payload.empty())
-      broken("the payload lies outside the descriptor and the slab");
+    const auto* end = begin + checked.payload.size();
+    const auto* entries_begin = reinterpret_cast<const std::byte*>(rest.data());
+    const auto* entries_end = reinterpret_cast<const std::byte*>(rest.data() + checked.entries);
+    const bool in_entries = begin >= entries_begin && end <= entries_end;
+    const bool in_slab = begin >= slab.data() && end <= slab.data() + slab.size();
+    if (!in_entries && !in_slab && !checked.payload.empty())
+      broken("the payload lies outside its entries and the slab");
     // Touch every byte: AddressSanitizer checks each read.
     unsigned sum = 0;
     for (auto b : checked.payload)

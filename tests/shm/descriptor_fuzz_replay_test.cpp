@@ -25,8 +25,8 @@ descriptor plausible(std::mt19937_64& random) {
   if (r % 2 == 0) {
     std::vector<std::byte> payload(r % (descriptor_inline_capacity + 1));
     descriptor d = make_inline_descriptor(payload);
-    if (r % 7 == 0)
-      d.length = static_cast<std::uint32_t>(random() % 100);
+    if (r % 7 == 0) // continuations claimed, whether or not they follow
+      d.length = static_cast<std::uint32_t>(random() % (max_inline_payload + 20));
     return d;
   }
   const std::uint32_t slot = static_cast<std::uint32_t>(random() % 10);

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <vector>
 
@@ -27,6 +29,11 @@ struct test_slab {
   std::vector<std::atomic<std::uint32_t>> generations;
 };
 
+/// Checks a single descriptor (no entries after it).
+checked_descriptor check_one(descriptor_checker& checker, const descriptor& d) {
+  return checker.check(std::span<const descriptor>{&d, 1});
+}
+
 TEST(descriptor, inline_payloads_round_trip) {
   std::vector<std::byte> payload(descriptor_inline_capacity);
   for (std::size_t i = 0; i < payload.size(); ++i)
@@ -34,7 +41,7 @@ TEST(descriptor, inline_payloads_round_trip) {
   test_slab slab;
   auto checker = slab.checker();
   const descriptor d = make_inline_descriptor(payload);
-  const auto checked = checker.check(d);
+  const auto checked = check_one(checker, d);
   ASSERT_EQ(checked.fault, descriptor_fault::none);
   EXPECT_FALSE(checked.return_slot);
   ASSERT_EQ(checked.payload.size(), payload.size());
@@ -46,7 +53,7 @@ TEST(descriptor, slot_payloads_point_into_the_slab) {
   test_slab slab;
   slab.generations[2] = 7;
   auto checker = slab.checker();
-  const auto checked = checker.check(make_slot_descriptor({2, 7, 16}, 100));
+  const auto checked = check_one(checker, make_slot_descriptor({2, 7, 16}, 100));
   ASSERT_EQ(checked.fault, descriptor_fault::none);
   EXPECT_TRUE(checked.return_slot);
   EXPECT_EQ(checked.slot, 2u);
@@ -59,7 +66,7 @@ TEST(descriptor, a_slot_may_be_filled_to_its_last_byte) {
   test_slab slab;
   slab.generations[3] = 1;
   auto checker = slab.checker();
-  EXPECT_EQ(checker.check(make_slot_descriptor({3, 1, 0}, slot_size)).fault,
+  EXPECT_EQ(check_one(checker, make_slot_descriptor({3, 1, 0}, slot_size)).fault,
             descriptor_fault::none);
 }
 
@@ -68,34 +75,70 @@ TEST(descriptor, unknown_kinds_and_flags_are_rejected) {
   auto checker = slab.checker();
   descriptor d = make_inline_descriptor({});
   d.kind = 0;
-  EXPECT_EQ(checker.check(d).fault, descriptor_fault::unknown_kind);
+  EXPECT_EQ(check_one(checker, d).fault, descriptor_fault::unknown_kind);
   d.kind = 3;
-  EXPECT_EQ(checker.check(d).fault, descriptor_fault::unknown_kind);
+  EXPECT_EQ(check_one(checker, d).fault, descriptor_fault::unknown_kind);
   d = make_inline_descriptor({});
   d.flags = 1;
-  EXPECT_EQ(checker.check(d).fault, descriptor_fault::unknown_kind);
+  EXPECT_EQ(check_one(checker, d).fault, descriptor_fault::unknown_kind);
   d = make_inline_descriptor({});
   d.reserved = 1;
-  EXPECT_EQ(checker.check(d).fault, descriptor_fault::unknown_kind);
+  EXPECT_EQ(check_one(checker, d).fault, descriptor_fault::unknown_kind);
 }
 
-TEST(descriptor, an_inline_length_beyond_the_descriptor_is_rejected) {
+TEST(descriptor, inline_payloads_spill_into_up_to_three_more_entries) {
+  test_slab slab;
+  auto checker = slab.checker();
+  for (std::size_t size : {57, 120, 121, 184, 185, 247, 248}) {
+    std::vector<std::byte> payload(size);
+    for (std::size_t i = 0; i < size; ++i)
+      payload[i] = static_cast<std::byte>(i * 3 + size);
+    std::array<descriptor, 4> entries;
+    const std::size_t n = encode_inline(payload, entries);
+    ASSERT_EQ(n, inline_entries(size)) << size;
+    EXPECT_EQ(n, 1 + (size - 56 + 63) / 64) << size;
+    EXPECT_EQ(claimed_entries(entries[0]), n);
+    const auto checked = checker.check(std::span<const descriptor>{entries.data(), n});
+    ASSERT_EQ(checked.fault, descriptor_fault::none) << size;
+    EXPECT_EQ(checked.entries, n);
+    ASSERT_EQ(checked.payload.size(), size);
+    EXPECT_TRUE(std::equal(payload.begin(), payload.end(), checked.payload.begin())) << size;
+  }
+}
+
+TEST(descriptor, an_inline_length_beyond_the_limit_is_rejected) {
   test_slab slab;
   auto checker = slab.checker();
   descriptor d = make_inline_descriptor({});
-  d.length = descriptor_inline_capacity + 1;
-  const auto checked = checker.check(d);
+  d.length = max_inline_payload + 1;
+  const auto checked = check_one(checker, d);
   EXPECT_EQ(checked.fault, descriptor_fault::inline_too_long);
+  EXPECT_EQ(checked.entries, 1u);
   EXPECT_TRUE(checked.payload.empty());
   d.length = 0xFFFFFFFF;
-  EXPECT_EQ(checker.check(d).fault, descriptor_fault::inline_too_long);
+  EXPECT_EQ(check_one(checker, d).fault, descriptor_fault::inline_too_long);
+  EXPECT_EQ(claimed_entries(d), 1u);
+}
+
+TEST(descriptor, inline_continuations_that_are_missing_are_rejected) {
+  test_slab slab;
+  auto checker = slab.checker();
+  std::vector<std::byte> payload(200);
+  std::array<descriptor, 4> entries;
+  ASSERT_EQ(encode_inline(payload, entries), 4u);
+  for (std::size_t available = 1; available < 4; ++available) {
+    const auto checked = checker.check(std::span<const descriptor>{entries.data(), available});
+    EXPECT_EQ(checked.fault, descriptor_fault::inline_truncated);
+    EXPECT_EQ(checked.entries, available); // consumed, never read as descriptors
+    EXPECT_TRUE(checked.payload.empty());
+  }
 }
 
 TEST(descriptor, a_slot_out_of_range_is_rejected_and_not_handed_back) {
   test_slab slab;
   auto checker = slab.checker();
   for (std::uint32_t slot : {slot_count, slot_count + 1, 0xFFFFFFFFu}) {
-    const auto checked = checker.check(make_slot_descriptor({slot, 1, 0}, 8));
+    const auto checked = check_one(checker, make_slot_descriptor({slot, 1, 0}, 8));
     EXPECT_EQ(checked.fault, descriptor_fault::slot_out_of_range);
     EXPECT_FALSE(checked.return_slot);
   }
@@ -106,7 +149,7 @@ TEST(descriptor, a_generation_other_than_the_slots_is_rejected_and_not_handed_ba
   slab.generations[1] = 5;
   auto checker = slab.checker();
   for (std::uint32_t generation : {0u, 4u, 6u}) {
-    const auto checked = checker.check(make_slot_descriptor({1, generation, 0}, 8));
+    const auto checked = check_one(checker, make_slot_descriptor({1, generation, 0}, 8));
     EXPECT_EQ(checked.fault, descriptor_fault::generation_mismatch);
     EXPECT_FALSE(checked.return_slot);
   }
@@ -117,12 +160,12 @@ TEST(descriptor, a_slot_is_accepted_once_per_generation) {
   test_slab slab;
   slab.generations[0] = 1;
   auto checker = slab.checker();
-  EXPECT_EQ(checker.check(make_slot_descriptor({0, 1, 0}, 8)).fault, descriptor_fault::none);
-  const auto again = checker.check(make_slot_descriptor({0, 1, 0}, 8));
+  EXPECT_EQ(check_one(checker, make_slot_descriptor({0, 1, 0}, 8)).fault, descriptor_fault::none);
+  const auto again = check_one(checker, make_slot_descriptor({0, 1, 0}, 8));
   EXPECT_EQ(again.fault, descriptor_fault::already_received);
   EXPECT_FALSE(again.return_slot);
   slab.generations[0] = 2; // the sender reused the slot
-  EXPECT_EQ(checker.check(make_slot_descriptor({0, 2, 0}, 8)).fault, descriptor_fault::none);
+  EXPECT_EQ(check_one(checker, make_slot_descriptor({0, 2, 0}, 8)).fault, descriptor_fault::none);
 }
 
 TEST(descriptor, generations_compare_across_the_wrap) {
@@ -133,10 +176,10 @@ TEST(descriptor, generations_compare_across_the_wrap) {
   test_slab slab;
   auto checker = slab.checker();
   slab.generations[0] = 0xFFFFFFFF;
-  EXPECT_EQ(checker.check(make_slot_descriptor({0, 0xFFFFFFFF, 0}, 1)).fault,
+  EXPECT_EQ(check_one(checker, make_slot_descriptor({0, 0xFFFFFFFF, 0}, 1)).fault,
             descriptor_fault::none);
   slab.generations[0] = 1; // wrapped, 0 skipped
-  EXPECT_EQ(checker.check(make_slot_descriptor({0, 1, 0}, 1)).fault, descriptor_fault::none);
+  EXPECT_EQ(check_one(checker, make_slot_descriptor({0, 1, 0}, 1)).fault, descriptor_fault::none);
 }
 
 TEST(descriptor, bounds_beyond_the_slot_are_rejected_but_the_slot_goes_back) {
@@ -152,7 +195,7 @@ TEST(descriptor, bounds_beyond_the_slot_are_rejected_but_the_slot_goes_back) {
     test_slab slab;
     slab.generations[1] = 3;
     auto checker = slab.checker();
-    const auto checked = checker.check(make_slot_descriptor({1, 3, offset}, length));
+    const auto checked = check_one(checker, make_slot_descriptor({1, 3, offset}, length));
     EXPECT_EQ(checked.fault, descriptor_fault::out_of_slot_bounds) << offset << "+" << length;
     EXPECT_TRUE(checked.return_slot);
     EXPECT_TRUE(checked.payload.empty());

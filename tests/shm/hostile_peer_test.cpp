@@ -18,6 +18,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstring>
 #include <thread>
 
@@ -142,7 +143,7 @@ TEST(hostile_peer, corrupted_descriptors_are_rejected_counted_and_the_rest_arriv
   const descriptor valid_slot = make_slot_descriptor({t1.slot, t1.generation, 0}, 500);
   peer.push(valid_slot);
   descriptor too_long = make_inline_descriptor(first);
-  too_long.length = descriptor_inline_capacity + 1;
+  too_long.length = max_inline_payload + 1;
   peer.push(too_long);
   peer.push(make_slot_descriptor({slot_count, 1, 0}, 10)); // slot out of range
   const slot_ticket t2 = peer.fill(later);
@@ -198,6 +199,30 @@ TEST(hostile_peer, corrupted_descriptors_are_rejected_counted_and_the_rest_arriv
   EXPECT_EQ(victim->stats().messages_received, 5u);
 }
 
+TEST(hostile_peer, an_inline_message_without_its_continuations_is_rejected) {
+  recorder received;
+  auto victim = shm::link::create(config_for_tests(), received.handlers()).value();
+  raw_peer peer{victim->name()};
+  std::array<descriptor, 4> entries;
+  ASSERT_EQ(encode_inline(pattern(120, 1), entries), 2u);
+  peer.push(entries[0]); // published without its continuation
+  peer.publish();
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (victim->stats().rejected_descriptors == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(victim->stats()
+                .rejected_by_fault[static_cast<std::size_t>(descriptor_fault::inline_truncated)],
+            1u);
+  peer.push(entries[1]); // the late continuation is no descriptor
+  ASSERT_EQ(encode_inline(pattern(180, 2), entries), 3u);
+  for (std::size_t i = 0; i < 3; ++i)
+    peer.push(entries[i]);
+  peer.publish();
+  ASSERT_TRUE(received.wait_for_messages(1));
+  EXPECT_EQ(received.messages()[0], pattern(180, 2));
+  EXPECT_EQ(victim->stats().rejected_descriptors, 2u);
+}
+
 TEST(hostile_peer, forged_slot_returns_are_refused_and_counted) {
   // INV-SLOT-03: the link's own slab is never freed twice, whatever the peer
   // hands back. The return ring holds 4 entries; each round fills it, and the
@@ -210,7 +235,7 @@ TEST(hostile_peer, forged_slot_returns_are_refused_and_counted) {
     return encode_return({where.slot, where.generation + generation_delta});
   };
   for (std::uint32_t i = 0; i < slot_count; ++i)
-    ASSERT_TRUE(victim->send(pattern(100, i)));
+    ASSERT_TRUE(victim->send(pattern(300, i)));
   EXPECT_EQ(victim->stats().slots_in_flight, slot_count);
   const auto round1 = peer.take_messages();
   ASSERT_EQ(round1.size(), slot_count);
@@ -218,7 +243,7 @@ TEST(hostile_peer, forged_slot_returns_are_refused_and_counted) {
   peer.hand_back(entry(round1[0], 1));                // a generation never issued
   peer.hand_back(entry(round1[0]));
   peer.hand_back(entry(round1[1]));
-  ASSERT_TRUE(victim->send(pattern(100, 10))); // collects: 2 refused, 2 freed
+  ASSERT_TRUE(victim->send(pattern(300, 10))); // collects: 2 refused, 2 freed
   EXPECT_EQ(victim->stats().rejected_returns, 2u);
   EXPECT_EQ(victim->stats().slots_in_flight, 3u);
   ASSERT_EQ(peer.take_messages().size(), 1u);
@@ -226,8 +251,8 @@ TEST(hostile_peer, forged_slot_returns_are_refused_and_counted) {
   peer.hand_back(entry(round1[1])); // again: that slot was reused meanwhile
   peer.hand_back(entry(round1[2]));
   peer.hand_back(entry(round1[3]));
-  ASSERT_TRUE(victim->send(pattern(100, 11))); // takes the free slot
-  ASSERT_TRUE(victim->send(pattern(100, 12))); // collects: 2 refused, 2 freed
+  ASSERT_TRUE(victim->send(pattern(300, 11))); // takes the free slot
+  ASSERT_TRUE(victim->send(pattern(300, 12))); // collects: 2 refused, 2 freed
   const auto stats = victim->stats();
   EXPECT_EQ(stats.rejected_returns, 4u);
   EXPECT_EQ(stats.slots_in_flight, 3u);
@@ -256,9 +281,9 @@ TEST(hostile_peer, an_impossible_return_ring_fails_the_senders_cleanly) {
   auto victim = shm::link::create(config_for_tests(), received.handlers()).value();
   raw_peer peer{victim->name()};
   for (std::uint32_t i = 0; i < slot_count; ++i)
-    ASSERT_TRUE(victim->send(pattern(100, i)));
+    ASSERT_TRUE(victim->send(pattern(300, i)));
   peer.seg().direction(side::creator).returns.head.store(1000);
-  const auto sent = victim->send(pattern(100, 9), std::chrono::steady_clock::now() + 5s);
+  const auto sent = victim->send(pattern(300, 9), std::chrono::steady_clock::now() + 5s);
   ASSERT_FALSE(sent);
   EXPECT_EQ(sent.error(), error::connection_failed);
   EXPECT_EQ(victim->stats().failure, error::malformed_packet);

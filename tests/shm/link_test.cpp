@@ -50,7 +50,7 @@ struct link_pair {
 TEST(link, messages_of_every_size_arrive_in_order_both_ways) {
   link_pair pair;
   ASSERT_EQ(pair.creator->max_message_size(), 4096u);
-  const std::vector<std::size_t> sizes = {0, 1, 55, 56, 57, 100, 4095, 4096};
+  const std::vector<std::size_t> sizes = {0, 1, 55, 56, 57, 100, 120, 121, 248, 249, 4095, 4096};
   for (std::size_t i = 0; i < sizes.size(); ++i) {
     ASSERT_TRUE(pair.creator->send(pattern(sizes[i], i)));
     ASSERT_TRUE(pair.opener->send(pattern(sizes[i], 100 + i)));

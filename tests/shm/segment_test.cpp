@@ -41,8 +41,8 @@ TEST(segment, create_lays_out_and_open_sees_the_same) {
 }
 
 TEST(segment, names_are_fresh_and_well_formed) {
-  auto a = segment::create({2, 64, 1}).value();
-  auto b = segment::create({2, 64, 1}).value();
+  auto a = segment::create({4, 64, 1}).value();
+  auto b = segment::create({4, 64, 1}).value();
   EXPECT_NE(a.name(), b.name());
   EXPECT_TRUE(a.name().starts_with("/grainflow-shm-" + std::to_string(::getpid()) + "-"));
   EXPECT_TRUE(segment::unlink(a.name()));
@@ -51,9 +51,10 @@ TEST(segment, names_are_fresh_and_well_formed) {
 
 TEST(segment, geometry_limits) {
   EXPECT_TRUE(segment_config{}.validate());
-  EXPECT_TRUE((segment_config{2, 64, 1}.validate()));
+  EXPECT_TRUE((segment_config{4, 64, 1}.validate()));
   EXPECT_TRUE((segment_config{1u << 20, 1u << 20, 1024}.validate()));
   EXPECT_FALSE((segment_config{1u << 21, 64, 1}.validate()));
+  EXPECT_FALSE((segment_config{2, 64, 1}.validate())); // the largest inline message takes 4
   EXPECT_FALSE((segment_config{8, 96 + 1, 1}.validate()));
   EXPECT_FALSE((segment_config{8, 1u << 30, 1u << 16}.validate())); // 2 x 64 TiB
 }
@@ -80,7 +81,7 @@ std::string leave_segment_of(pid_t pid) {
 TEST(segment, segments_of_dead_creators_are_swept) {
   const pid_t dead = dead_pid();
   const std::string left = leave_segment_of(dead);
-  auto mine = segment::create({2, 64, 1}).value(); // a live creator: kept
+  auto mine = segment::create({4, 64, 1}).value(); // a live creator: kept
   EXPECT_EQ(segment::remove_left_by(::getpid()), 0u);
   EXPECT_TRUE(in_dev_shm(mine.name()));
   EXPECT_EQ(segment::remove_stale(std::chrono::seconds{3600}), 0u); // too young

@@ -1,9 +1,9 @@
 // The slab protocol with a real producer and consumer thread (one mapping,
 // so ThreadSanitizer sees both sides): the sender allocates, fills and
 // publishes; the receiver checks, verifies every byte and hands the slot
-// back; both sleep on the doorbells when they must wait. A slot reused before
-// the receiver is done with it, a lost wakeup or a lost slot fails the test.
-// INV-RING-02, INV-SLOT-01..05, INV-BELL-01.
+// back; both sleep on the doorbells when they must wait, in both fence modes.
+// A slot reused before the receiver is done with it, a lost wakeup or a lost
+// slot fails the test. INV-RING-02, INV-SLOT-01..05, INV-BELL-01/04.
 
 #include "grainflow/shm/descriptor.hpp"
 #include "grainflow/shm/doorbell.hpp"
@@ -77,6 +77,13 @@ struct wait_counts {
   std::uint64_t timeouts = 0;
 };
 
+/// How both threads ring and wait in one run.
+fence_mode mode = fence_mode::symmetric;
+
+std::memory_order publish_order() {
+  return mode == fence_mode::asymmetric ? std::memory_order_release : std::memory_order_seq_cst;
+}
+
 /// Spins a little, then sleeps on `b` until `ready(order)`.
 template <class Ready>
 void wait_until(bell& b, Ready&& ready, wait_counts& waits) {
@@ -88,7 +95,8 @@ void wait_until(bell& b, Ready&& ready, wait_counts& waits) {
   while (!ready(std::memory_order_acquire)) {
     const auto start = std::chrono::steady_clock::now();
     if (sleep_unless(
-            b, [&] { return ready(std::memory_order_seq_cst); }, 2s)) {
+            b, [&] { return ready(std::memory_order_seq_cst); }, 2s,
+            mode == fence_mode::asymmetric)) {
       ++waits.sleeps;
       if (std::chrono::steady_clock::now() - start >= 1900ms)
         ++waits.timeouts;
@@ -127,13 +135,14 @@ void produce(direction& d, wait_counts& waits) {
         slot[i] = pattern(n, i);
       desc = make_slot_descriptor({ticket->slot, ticket->generation, 0}, size);
     }
-    if (out.try_push(desc) != ring_status::ok) {
+    if (out.try_stage(desc) != ring_status::ok) {
       wait_until(
           d.block->room,
           [&](std::memory_order order) { return out.refresh(order) == ring_status::ok; }, waits);
-      ASSERT_EQ(out.try_push(desc), ring_status::ok);
+      ASSERT_EQ(out.try_stage(desc), ring_status::ok);
     }
-    ring(d.block->data);
+    out.publish(publish_order());
+    ring(d.block->data, mode);
   }
   // Everything comes back once the consumer is done.
   while (pool.in_flight() > 0)
@@ -159,24 +168,25 @@ void consume(direction& d, wait_counts& waits, std::uint64_t& checked_bytes) {
     const auto available = in.readable();
     for (std::uint64_t i = 0; i < available; ++i, ++n) {
       const descriptor desc = in.read(i);
-      const auto checked = checker.check(desc);
+      const auto checked = checker.check(std::span<const descriptor>{&desc, 1});
       ASSERT_EQ(checked.fault, descriptor_fault::none) << "message " << n;
       ASSERT_EQ(checked.payload.size(), size_of_message(n)) << "message " << n;
       for (std::size_t b = 0; b < checked.payload.size(); ++b)
         ASSERT_EQ(checked.payload[b], pattern(n, b)) << "message " << n << " byte " << b;
       checked_bytes += checked.payload.size();
       if (checked.return_slot) {
-        ASSERT_EQ(returns.try_push(encode_return({checked.slot, checked.generation})),
+        ASSERT_EQ(returns.try_stage(encode_return({checked.slot, checked.generation})),
                   ring_status::ok);
-        ring(d.block->room);
+        returns.publish(publish_order());
+        ring(d.block->room, mode);
       }
     }
-    in.pop(available);
-    ring(d.block->room);
+    in.pop(available, publish_order());
+    ring(d.block->room, mode);
   }
 }
 
-TEST(slab_concurrency, producer_and_consumer_threads_exchange_every_byte) {
+void run_exchange() {
   direction d;
   wait_counts producer_waits;
   wait_counts consumer_waits;
@@ -195,6 +205,20 @@ TEST(slab_concurrency, producer_and_consumer_threads_exchange_every_byte) {
               static_cast<unsigned long long>(consumer_waits.sleeps));
   EXPECT_EQ(producer_waits.timeouts, 0u);
   EXPECT_EQ(consumer_waits.timeouts, 0u);
+}
+
+TEST(slab_concurrency, producer_and_consumer_threads_exchange_every_byte) {
+  mode = fence_mode::symmetric;
+  run_exchange();
+}
+
+TEST(slab_concurrency, the_same_with_release_publishes_and_heavy_fences) {
+  // INV-BELL-04: ringers publish with release stores, sleepers fence for
+  // them.
+  if (!register_for_heavy_fences())
+    GTEST_SKIP() << "membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) is not available";
+  mode = fence_mode::asymmetric;
+  run_exchange();
 }
 
 } // namespace

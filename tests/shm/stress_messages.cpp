@@ -25,10 +25,12 @@ std::size_t stress_size(std::uint64_t seed, std::uint64_t n, std::size_t max) no
   const std::uint64_t r = mix(seed * 31 + n);
   const std::uint64_t pick = r % 1000;
   const std::uint64_t x = r >> 16;
-  if (pick < 600)
+  if (pick < 400)
     return x % 57;
+  if (pick < 600)
+    return 57 + x % (248 - 57 + 1);
   if (pick < 994)
-    return 57 + x % (1024 - 57 + 1);
+    return 249 + x % (1024 - 249 + 1);
   if (pick < 999)
     return 1025 + x % (max - 1025);
   return max;

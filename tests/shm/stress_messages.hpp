@@ -10,8 +10,9 @@
 
 namespace grainflow::shm::test {
 
-/// The size of message `n`: about 60 % inline (0-56 bytes), 39 % small
-/// slots (57-1024), 0.5 % up to `max`, 0.1 % exactly `max`.
+/// The size of message `n`: 40 % in one descriptor (0-56 bytes), 20 %
+/// inline with continuations (57-248), 39 % small slots (249-1024), 0.5 % up
+/// to `max`, 0.1 % exactly `max`.
 std::size_t stress_size(std::uint64_t seed, std::uint64_t n, std::size_t max) noexcept;
 
 /// Fills `out` with the bytes of message `n`.

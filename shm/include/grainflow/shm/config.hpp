@@ -17,18 +17,20 @@ namespace grainflow::shm {
 /// opens it.
 ///
 /// The largest message a link carries is `slot_size` bytes: messages of at
-/// most `descriptor_inline_capacity` (56) bytes travel inside their
-/// descriptor, larger ones in one slot of the sender's slab.
+/// most `max_inline_payload` (248) bytes travel inside the ring (in their
+/// descriptor and up to 3 more entries), larger ones in one slot of the
+/// sender's slab.
 struct segment_config {
-  /// Descriptors per ring (one ring per direction): a power of two in
-  /// [2, 2^20]. This many messages can be in flight each way before a sender
-  /// waits for room.
+  /// Ring entries per ring (one ring per direction): a power of two in
+  /// [4, 2^20]. A message takes one entry (slot messages, inline ones of up
+  /// to 56 bytes) to four (inline ones of up to 248 bytes); when the entries
+  /// in flight fill the ring, a sender waits for room.
   std::uint32_t ring_capacity = 1024;
   /// Bytes per slot: a multiple of 64 in [64, 2^30]. Also the largest message.
   std::uint32_t slot_size = 64 * 1024;
   /// Slots per slab (one slab per direction): in [1, 2^16]. This many
-  /// messages larger than the inline capacity can be in flight each way
-  /// before a sender waits for a slot to come back.
+  /// messages larger than 248 bytes can be in flight each way before a
+  /// sender waits for a slot to come back.
   std::uint32_t slot_count = 256;
 
   /// Checks the ranges above and that the whole segment stays below

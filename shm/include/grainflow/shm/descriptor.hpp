@@ -17,7 +17,8 @@ namespace grainflow::shm {
 
 /// How a descriptor carries its payload.
 enum class descriptor_kind : std::uint8_t {
-  /// The payload is inside the descriptor (`length` <= 56 bytes).
+  /// The payload is inside the descriptor and, beyond 56 bytes, inside the
+  /// ring entries that follow it (up to 3 more, 248 bytes in all).
   inline_payload = 1,
   /// The payload is in slot `slot` of the sender's slab, at `offset`.
   slot_payload = 2,
@@ -26,9 +27,26 @@ enum class descriptor_kind : std::uint8_t {
 /// Payload bytes a descriptor holds itself.
 inline constexpr std::size_t descriptor_inline_capacity = 56;
 
-/// One message on a ring. Plain data, copied out of the ring by the receiver
-/// before anything reads it (the sender could change the ring entry under
-/// it). Layout, little-endian like the host:
+/// Ring entries that may follow an inline descriptor with the rest of its
+/// payload, 64 bytes each.
+inline constexpr std::size_t max_continuation_entries = 3;
+
+/// The largest payload that travels inline: 56 + 3 x 64 = 248 bytes. Larger
+/// ones go in a slot.
+inline constexpr std::size_t max_inline_payload =
+    descriptor_inline_capacity + 64 * max_continuation_entries;
+
+/// Ring entries an inline payload of `length` bytes occupies (1 to 4).
+/// Precondition: `length <= max_inline_payload`.
+constexpr std::size_t inline_entries(std::size_t length) noexcept {
+  return length <= descriptor_inline_capacity ? 1
+                                              : 1 + (length - descriptor_inline_capacity + 63) / 64;
+}
+
+/// One ring entry: a message's descriptor, or a continuation of an inline
+/// payload (then all 64 bytes are payload). Plain data, copied out of the
+/// ring by the receiver before anything reads it (the sender could change
+/// the ring entry under it). Layout, little-endian like the host:
 ///
 /// ```
 /// offset size field
@@ -36,8 +54,9 @@ inline constexpr std::size_t descriptor_inline_capacity = 56;
 /// 1      1    flags     0 (no flags are defined; others are rejected)
 /// 2      2    reserved  0
 /// 4      4    length    payload bytes
-/// 8      56   body      inline: the payload; slot: slot (u32), generation
-///                       (u32), offset (u32), then zeros
+/// 8      56   body      inline: the payload's first 56 bytes (the rest in
+///                       the following entries); slot: slot (u32),
+///                       generation (u32), offset (u32), then zeros
 /// ```
 struct alignas(64) descriptor {
   std::uint8_t kind = 0;
@@ -49,6 +68,16 @@ struct alignas(64) descriptor {
 
 static_assert(sizeof(descriptor) == 64, "a descriptor fills exactly one cache line");
 
+/// Ring entries `d` claims as its own if it is an inline descriptor with
+/// continuations (2 to 4), else 1. Checks nothing else: the receiver copies
+/// that many entries together and then checks them (descriptor_checker).
+constexpr std::size_t claimed_entries(const descriptor& d) noexcept {
+  return d.kind == static_cast<std::uint8_t>(descriptor_kind::inline_payload) &&
+                 d.length <= max_inline_payload
+             ? inline_entries(d.length)
+             : 1;
+}
+
 /// Where a slot descriptor's payload is.
 struct slot_reference {
   std::uint32_t slot = 0;
@@ -59,6 +88,12 @@ struct slot_reference {
 /// A descriptor carrying `payload` inline. Precondition: `payload.size() <=
 /// descriptor_inline_capacity`.
 descriptor make_inline_descriptor(std::span<const std::byte> payload) noexcept;
+
+/// Writes `payload` inline into `out[0 .. inline_entries(size))`: the
+/// descriptor, then the continuation entries; returns how many it wrote.
+/// Precondition: `payload.size() <= max_inline_payload` and `out` is large
+/// enough.
+std::size_t encode_inline(std::span<const std::byte> payload, std::span<descriptor> out) noexcept;
 
 /// A descriptor pointing at `length` bytes of a slot.
 descriptor make_slot_descriptor(slot_reference where, std::uint32_t length) noexcept;
@@ -74,7 +109,7 @@ enum class descriptor_fault : std::uint8_t {
   none = 0,
   /// `kind` is neither inline nor slot, or `flags`/`reserved` are not zero.
   unknown_kind = 1,
-  /// An inline descriptor claims more than 56 bytes.
+  /// An inline descriptor claims more than 248 bytes.
   inline_too_long = 2,
   /// The slot index is not below the slab's slot count.
   slot_out_of_range = 3,
@@ -85,10 +120,12 @@ enum class descriptor_fault : std::uint8_t {
   already_received = 5,
   /// offset + length reach beyond the slot.
   out_of_slot_bounds = 6,
+  /// An inline descriptor's continuation entries were not published with it.
+  inline_truncated = 7,
 };
 
 /// Number of `descriptor_fault` values, `none` included.
-inline constexpr std::size_t descriptor_fault_count = 7;
+inline constexpr std::size_t descriptor_fault_count = 8;
 
 /// "none", "unknown_kind", ...
 std::string_view to_string(descriptor_fault fault) noexcept;
@@ -103,9 +140,13 @@ struct checked_descriptor {
   /// The slot and generation to hand back, when `return_slot`.
   std::uint32_t slot = 0;
   std::uint32_t generation = 0;
-  /// The payload, when `fault == none`: inside the checked descriptor for
-  /// inline ones (valid while that descriptor lives), inside the slab for
-  /// slot ones (valid until the slot is handed back).
+  /// Ring entries this message occupies: 1, or with continuations up to 4
+  /// (also for a rejected inline descriptor whose continuations were there,
+  /// so that they are not taken for descriptors).
+  std::size_t entries = 1;
+  /// The payload, when `fault == none`: inside the checked entries for
+  /// inline ones (valid while they live), inside the slab for slot ones
+  /// (valid until the slot is handed back).
   std::span<const std::byte> payload;
 };
 
@@ -127,13 +168,15 @@ public:
 
   // -- operations -------------------------------------------------------------
 
-  /// Checks `d`, a copy the caller owns, in this order: kind and flags;
-  /// inline length; slot index; generation against the slab's; not received
-  /// before; offset and length within the slot. Reads the slab's generation
-  /// once. Never reads payload bytes. A slot that passes the first three slot
-  /// checks is recorded as received and reported with `return_slot`, even
-  /// when its bounds are bad.
-  checked_descriptor check(const descriptor& d) noexcept;
+  /// Checks the descriptor `entries[0]`, a copy the caller owns, followed by
+  /// the `entries.size() - 1` entries after it in the ring (copies too), in
+  /// this order: kind and flags; inline length; inline continuations present;
+  /// slot index; generation against the slab's; not received before; offset
+  /// and length within the slot. Reads the slab's generation once. Never
+  /// reads payload bytes. A slot that passes the first three slot checks is
+  /// recorded as received and reported with `return_slot`, even when its
+  /// bounds are bad. Precondition: `!entries.empty()`.
+  checked_descriptor check(std::span<const descriptor> entries) noexcept;
 
 private:
   const std::byte* slab_;

@@ -58,17 +58,24 @@ public:
   // -- operations -------------------------------------------------------------
 
   /// Refreshes the cached tail with `order` (acquire on the hot path, seq_cst
-  /// before sleeping) and reports whether an entry fits: ok, full or corrupt.
-  ring_status refresh(std::memory_order order) noexcept;
+  /// before sleeping) and reports whether `needed` entries fit: ok, full or
+  /// corrupt.
+  ring_status refresh(std::memory_order order, std::uint64_t needed = 1) noexcept;
+
+  /// Reports whether `needed` entries fit by the cached tail, refreshing it
+  /// (acquire) once when not: ok, full or corrupt. Staging that many then
+  /// succeeds.
+  ring_status reserve(std::uint64_t needed) noexcept;
 
   /// Writes `value` at the head without publishing it, if there is room by
   /// the cached tail (refreshing it once when not): ok, full or corrupt.
   ring_status try_stage(const T& value) noexcept;
 
-  /// Makes every staged entry visible to the consumer (seq_cst store of the
-  /// head: release for the entries, and the store half of the doorbell's
-  /// store-then-check, INV-BELL-01).
-  void publish() noexcept;
+  /// Makes every staged entry visible to the consumer: a store of the head
+  /// with `order`, seq_cst (release for the entries, and the store half of
+  /// the doorbell's store-then-check, INV-BELL-01) or, when the doorbell is
+  /// in asymmetric mode, release (INV-BELL-04).
+  void publish(std::memory_order order = std::memory_order_seq_cst) noexcept;
 
   /// try_stage, then publish on success.
   ring_status try_push(const T& value) noexcept;
@@ -123,9 +130,10 @@ public:
   /// `i < readable()`.
   T read(std::uint64_t i) const noexcept;
 
-  /// Releases the `n` oldest entries to the producer. Precondition:
-  /// `n <= readable()`.
-  void pop(std::uint64_t n) noexcept;
+  /// Releases the `n` oldest entries to the producer: a store of the tail
+  /// with `order` (seq_cst, or release in asymmetric mode, as for publish).
+  /// Precondition: `n <= readable()`.
+  void pop(std::uint64_t n, std::memory_order order = std::memory_order_seq_cst) noexcept;
 
 private:
   ring_indices* indices_ = nullptr;
