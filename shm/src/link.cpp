@@ -102,8 +102,9 @@ link::state::state(segment&& segment_in, side self_in, const link_config& config
     , returns_out(in.returns, seg.return_ring(peer), seg.geometry().return_capacity)
     , checker(seg.slab(peer), seg.geometry().slot_size, seg.geometry().slot_count,
               seg.generations(peer))
-    , heavy_sleeps((seg.side_of(self).flags.load(std::memory_order_relaxed) & side_heavy_fences) !=
-                   0) {}
+    // What claim() advertised, from this process's own record, not from the
+    // segment (which the peer can write).
+    , heavy_sleeps(register_for_heavy_fences()) {}
 
 result<std::unique_ptr<link::state>>
 link::state::launch(segment&& seg, side self, const link_config& config, link_handlers handlers,

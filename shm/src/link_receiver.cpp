@@ -44,6 +44,19 @@ void link::state::receive_loop() noexcept {
   receiving_link = this;
   ::pthread_setname_np(::pthread_self(), "gf-shm-recv");
   for (;;) {
+    // Before every batch, so that neither a local close nor a failure waits
+    // for a peer that keeps sending. Acquire: see sender_should_stop.
+    if (closing.load(std::memory_order_acquire))
+      return; // a local close: no more deliveries, no on_failure
+    if (stop_reason.load(std::memory_order_acquire) != 0) {
+      // INV-LIVE-03: what the peer published before is delivered, then the
+      // failure is reported, once.
+      drain_after_failure();
+      if (handlers.on_failure && !closing.load(std::memory_order_acquire))
+        handlers.on_failure(
+            make_error_code(static_cast<error>(stop_reason.load(std::memory_order_acquire))));
+      return;
+    }
     switch (probe_messages(std::memory_order_acquire)) {
     case readiness::ready:
       deliver_batch();
@@ -51,22 +64,12 @@ void link::state::receive_loop() noexcept {
     case readiness::broken:
       // INV-RING-03: an impossible head; nothing on this ring can be trusted.
       fail(error::malformed_packet, false, false);
-      break;
+      continue;
     case readiness::not_ready:
       break;
     }
-    // Acquire: see sender_should_stop.
-    if (closing.load(std::memory_order_acquire))
-      return; // a local close: no more deliveries, no on_failure
-    if (stop_reason.load(std::memory_order_acquire) != 0) {
-      drain_after_failure();
-      if (handlers.on_failure && !closing.load(std::memory_order_acquire))
-        handlers.on_failure(
-            make_error_code(static_cast<error>(stop_reason.load(std::memory_order_acquire))));
-      return;
-    }
-    // Acquire: the peer's release (or seq_cst) store of its state comes after
-    // its last published descriptor, which the next probe then sees.
+    // Acquire: the peer's seq_cst store of its state comes after its last
+    // published descriptor, which the drain then sees.
     if (seg.side_of(peer).state.load(std::memory_order_acquire) ==
         static_cast<std::uint32_t>(side_state::closed)) {
       // INV-LIVE-04: a graceful close; what it sent before is still drained.
@@ -82,7 +85,7 @@ void link::state::receive_loop() noexcept {
   }
 }
 
-void link::state::deliver_batch() noexcept {
+std::uint64_t link::state::deliver_batch() noexcept {
   // Whole messages only: a descriptor and the continuations it claims are
   // copied together, or left for the next batch when they do not fit.
   const std::uint64_t readable = in_ring.readable();
@@ -107,6 +110,7 @@ void link::state::deliver_batch() noexcept {
     receive_wakeups.add();
   for (std::uint64_t i = 0; i < copied;)
     i += handle(std::span<const descriptor>{batch.data() + i, copied - i});
+  return copied;
 }
 
 std::size_t link::state::handle(std::span<const descriptor> entries) noexcept {
@@ -155,11 +159,8 @@ void link::state::drain_after_failure() noexcept {
   // lies about being closed cannot keep us here past one ring's worth.
   std::uint64_t budget = seg.geometry().ring_capacity;
   while (budget > 0 && !closing.load(std::memory_order_acquire) &&
-         probe_messages(std::memory_order_acquire) == readiness::ready) {
-    budget -=
-        std::min<std::uint64_t>(budget, std::min<std::uint64_t>(in_ring.readable(), batch.size()));
-    deliver_batch();
-  }
+         probe_messages(std::memory_order_acquire) == readiness::ready)
+    budget -= std::min(budget, deliver_batch());
 }
 
 } // namespace grainflow::shm

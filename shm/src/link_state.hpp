@@ -225,8 +225,9 @@ struct link::state {
   // -- receiving (link_receiver.cpp) ------------------------------------------
 
   void receive_loop() noexcept;
-  /// Copies out, releases and handles up to one batch of descriptors.
-  void deliver_batch() noexcept;
+  /// Copies out, releases and handles up to one batch of whole messages;
+  /// returns how many ring entries it took.
+  std::uint64_t deliver_batch() noexcept;
   /// Checks and delivers the message starting at `entries[0]` (the rest of
   /// the batch follows it); returns how many entries it occupied.
   std::size_t handle(std::span<const descriptor> entries) noexcept;

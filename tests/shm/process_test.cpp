@@ -228,6 +228,28 @@ TEST_P(process_test, kill_9_mid_stream_is_noticed_within_a_second) {
   EXPECT_TRUE(segments_of(::getpid()).empty());
 }
 
+TEST_P(process_test, closing_while_the_peer_floods_us_returns_promptly) {
+  // INV-LIVE-03: our receiver stops between batches, whatever the peer does.
+  std::atomic<std::uint64_t> received{0};
+  shm::link_handlers handlers{
+      [&](std::span<const std::byte>) { received.fetch_add(1, std::memory_order_relaxed); },
+      nullptr};
+  auto peer = start_peer(we_create(), {"flood"}, std::move(handlers));
+  ASSERT_TRUE(peer.link);
+  ASSERT_TRUE(peer.child->wait_for_output("ready", 30s));
+  const auto flooding = clock_type::now() + 30s;
+  while (received.load() < 10'000 && clock_type::now() < flooding)
+    std::this_thread::sleep_for(1ms);
+  ASSERT_GE(received.load(), 10'000u);
+  const std::string name = peer.link->name();
+  const auto start = clock_type::now();
+  peer.link->close();
+  EXPECT_LT(clock_type::now() - start, 1s);
+  EXPECT_EQ(peer.link->stats().failure, error::transport_closed);
+  peer.link.reset();
+  EXPECT_FALSE(in_dev_shm(name));
+}
+
 TEST(process_test_heartbeat, a_stopped_peer_is_declared_dead_by_its_heartbeat) {
   // INV-LIVE-02: SIGSTOP keeps the liveness socket open; only the heartbeat
   // tells.
