@@ -266,7 +266,8 @@ TEST(process_test_heartbeat, a_stopped_peer_is_declared_dead_by_its_heartbeat) {
   const auto failure = events.wait_for_failure(5s);
   ASSERT_TRUE(failure.has_value());
   EXPECT_EQ(*failure, error::connection_failed);
-  EXPECT_LT(clock_type::now() - stopped, 1s);
+  // peer_timeout + one heartbeat interval, and slack for a busy machine.
+  EXPECT_LT(clock_type::now() - stopped, 1500ms);
   EXPECT_TRUE(peer.link->stats().peer_dead);
   EXPECT_FALSE(in_dev_shm(peer.link->name()));
 }

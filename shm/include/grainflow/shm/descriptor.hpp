@@ -113,7 +113,8 @@ enum class descriptor_fault : std::uint8_t {
   inline_too_long = 2,
   /// The slot index is not below the slab's slot count.
   slot_out_of_range = 3,
-  /// The generation is not the one the sender gave the slot last.
+  /// The generation is not the one the sender gave the slot last (or is 0,
+  /// which no slot is ever given).
   generation_mismatch = 4,
   /// The slot under this generation was received before (a replay or a
   /// duplicate); handing it back again would free it twice.

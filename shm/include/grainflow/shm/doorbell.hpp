@@ -65,7 +65,7 @@ enum class fence_mode : std::uint8_t {
   asymmetric,
 };
 
-/// The waiting half of a doorbell: announces a sleeper, reads the sequence,
+/// The waiting half of a doorbell: reads the sequence, announces a sleeper,
 /// then asks `ready()` once more and sleeps (at most `timeout`) only if it
 /// says no. `ready` must read the condition with seq_cst loads, matching the
 /// ringer's store that made it true (INV-BELL-01); with `heavy`, a
@@ -75,6 +75,11 @@ enum class fence_mode : std::uint8_t {
 template <class Ready>
 bool sleep_unless(bell& b, Ready&& ready, std::chrono::nanoseconds timeout,
                   bool heavy = false) noexcept {
+  // seq_cst, and before the announcement: whoever clears the announcement
+  // below (any ringer, perhaps for an older event) bumps the sequence after
+  // this read, so the futex then returns at once instead of sleeping with
+  // no announcement left (INV-BELL-02).
+  const std::uint32_t sequence = b.sequence.load(std::memory_order_seq_cst);
   // seq_cst: the announcement and the condition's re-check below form the
   // waiter's store-then-load; the ringer does publish-then-load-the-flag.
   // In the single total order of seq_cst operations one of the two loads
@@ -83,9 +88,6 @@ bool sleep_unless(bell& b, Ready&& ready, std::chrono::nanoseconds timeout,
   b.sleeping.store(1, std::memory_order_seq_cst);
   if (heavy)
     (void)heavy_fence();
-  // seq_cst: a ring that lands after this load changes the word, and the
-  // futex then returns at once instead of sleeping through it.
-  const std::uint32_t sequence = b.sequence.load(std::memory_order_seq_cst);
   if (ready())
     return false;
   futex_wait(b, sequence, timeout);

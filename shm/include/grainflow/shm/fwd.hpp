@@ -14,20 +14,25 @@ enum class side : std::uint8_t;
 enum class side_state : std::uint32_t;
 enum class descriptor_kind : std::uint8_t;
 enum class descriptor_fault : std::uint8_t;
+enum class fence_mode : std::uint8_t;
 enum class ring_status : std::uint8_t;
 
 // -- structs ------------------------------------------------------------------
 
 struct bell;
+struct checked_descriptor;
 struct descriptor;
+struct direction_block;
 struct link_config;
 struct link_handlers;
 struct link_stats;
 struct ring_indices;
 struct segment_config;
 struct segment_geometry;
+struct segment_fields;
 struct segment_header;
 struct side_block;
+struct slot_reference;
 struct slot_ticket;
 
 // -- classes ------------------------------------------------------------------
