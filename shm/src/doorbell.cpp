@@ -7,7 +7,6 @@
 #include <ctime>
 
 #include <linux/futex.h>
-#include <linux/membarrier.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -35,17 +34,6 @@ void futex_wait(bell& b, std::uint32_t expected, std::chrono::nanoseconds timeou
   // ETIMEDOUT all mean "look at the condition again", which every caller
   // does in a loop.
   ::syscall(SYS_futex, word_of(b), FUTEX_WAIT, expected, &relative, nullptr, 0);
-}
-
-bool register_for_heavy_fences() noexcept {
-  // Once per process: registration is process-wide and permanent.
-  static const bool registered =
-      ::syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) == 0;
-  return registered;
-}
-
-bool heavy_fence() noexcept {
-  return ::syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) == 0;
 }
 
 void futex_wake_all(bell& b) noexcept {

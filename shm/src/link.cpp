@@ -71,11 +71,8 @@ result<void> claim(segment& seg, side s) noexcept {
   if (!block.epoch.compare_exchange_strong(expected, epoch, std::memory_order_acq_rel))
     return failure(std::make_error_code(std::errc::device_or_resource_busy));
   block.pid.store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
-  // Relaxed, like the pid: published by the state's release store below.
-  block.flags.store(register_for_heavy_fences() ? side_heavy_fences : 0u,
-                    std::memory_order_relaxed);
   // Release: the peer loads the state with acquire and then reads the
-  // epoch, pid and flags written above (INV-LIVE-01).
+  // epoch and pid written above (INV-LIVE-01).
   block.state.store(static_cast<std::uint32_t>(side_state::attached), std::memory_order_release);
   return success();
 }
@@ -101,10 +98,7 @@ link::state::state(segment&& segment_in, side self_in, const link_config& config
     , in_ring(in.messages, seg.message_ring(peer), seg.geometry().ring_capacity)
     , returns_out(in.returns, seg.return_ring(peer), seg.geometry().return_capacity)
     , checker(seg.slab(peer), seg.geometry().slot_size, seg.geometry().slot_count,
-              seg.generations(peer))
-    // What claim() advertised, from this process's own record, not from the
-    // segment (which the peer can write).
-    , heavy_sleeps(register_for_heavy_fences()) {}
+              seg.generations(peer)) {}
 
 result<std::unique_ptr<link::state>>
 link::state::launch(segment&& seg, side self, const link_config& config, link_handlers handlers,
@@ -256,27 +250,6 @@ std::error_code link::state::wait_error(wait_outcome outcome) noexcept {
   return stopped_error();
 }
 
-fence_mode link::state::fence_mode_now() noexcept {
-  // Relaxed: a cache of facts fixed once the peer attached; any thread may
-  // fill it, they all find the same.
-  const auto known = known_fence_mode.load(std::memory_order_relaxed);
-  if (known != 0)
-    return static_cast<fence_mode>(known - 1);
-  fence_mode mode = fence_mode::symmetric;
-  if (heavy_sleeps) {
-    const side_block& theirs = seg.side_of(peer);
-    // Acquire: the state publishes the flags (INV-LIVE-01). Until the peer
-    // attached, stay symmetric and ask again next time.
-    if (theirs.state.load(std::memory_order_acquire) ==
-        static_cast<std::uint32_t>(side_state::absent))
-      return fence_mode::symmetric;
-    if ((theirs.flags.load(std::memory_order_relaxed) & side_heavy_fences) != 0)
-      mode = fence_mode::asymmetric;
-  }
-  known_fence_mode.store(static_cast<std::uint8_t>(mode) + 1, std::memory_order_relaxed);
-  return mode;
-}
-
 readiness link::state::probe_room(std::memory_order order, std::uint64_t needed) noexcept {
   return detail::readiness_of(out_ring.refresh(order, needed));
 }
@@ -364,12 +337,11 @@ result<void> link::state::send(std::span<const std::byte> message, clock::time_p
   // of it.
   for (std::size_t i = 0; i < count; ++i)
     (void)out_ring.try_stage(entries[i]);
-  const fence_mode mode = fence_mode_now();
-  out_ring.publish(detail::publish_order(mode));
+  out_ring.publish();
   messages_sent.add();
   bytes_sent.add(message.size());
   slots_in_flight.store(pool.in_flight(), std::memory_order_relaxed);
-  if (ring(out.data, mode))
+  if (ring(out.data))
     send_wakeups.add();
   return success();
 }

@@ -104,9 +104,8 @@ std::uint64_t link::state::deliver_batch() noexcept {
   // The copies are ours: the ring has room again before any handler runs, so
   // a slow handler does not hold the peer's sender back by more than this
   // batch.
-  const fence_mode mode = fence_mode_now();
-  in_ring.pop(copied, detail::publish_order(mode));
-  if (ring(in.room, mode))
+  in_ring.pop(copied);
+  if (ring(in.room))
     receive_wakeups.add();
   for (std::uint64_t i = 0; i < copied;)
     i += handle(std::span<const descriptor>{batch.data() + i, copied - i});
@@ -145,9 +144,8 @@ void link::state::hand_back(slot_ticket ticket) noexcept {
     fail(error::malformed_packet, false, false);
     return;
   }
-  const fence_mode mode = fence_mode_now();
-  returns_out.publish(detail::publish_order(mode));
-  if (ring(in.room, mode))
+  returns_out.publish();
+  if (ring(in.room))
     receive_wakeups.add();
 }
 

@@ -60,12 +60,6 @@ constexpr readiness readiness_of(ring_status status) noexcept {
   }
 }
 
-/// The order of a store that publishes to a doorbell's waiters: seq_cst for
-/// a symmetric doorbell, release for an asymmetric one (doorbell.hpp).
-constexpr std::memory_order publish_order(fence_mode mode) noexcept {
-  return mode == fence_mode::asymmetric ? std::memory_order_release : std::memory_order_seq_cst;
-}
-
 /// What the liveness thread knows of the peer between rounds.
 struct peer_watch {
   bool attached = false;
@@ -114,13 +108,6 @@ struct link::state {
   /// The peer's slots going back to it.
   ring_producer<std::uint64_t> returns_out;
   descriptor_checker checker;
-  /// This side advertised heavy fences (side_heavy_fences): every sleep on a
-  /// doorbell issues one, so the peer may ring in asymmetric mode.
-  const bool heavy_sleeps;
-  /// 0 while unknown, else 1 + the fence_mode this side rings the peer's
-  /// bells with (see fence_mode_now).
-  std::atomic<std::uint8_t> known_fence_mode{0};
-
   /// Descriptors copied out of the ring before any is handled, so the ring
   /// has room again while handlers run. Holds whole messages only.
   std::array<descriptor, 64> batch;
@@ -192,12 +179,6 @@ struct link::state {
   link_stats stats() const noexcept;
 
   // -- sending (link.cpp) -----------------------------------------------------
-
-  /// How this side rings the peer's bells: asymmetric (release publishes)
-  /// when both processes are registered for heavy fences and the peer issues
-  /// them before sleeping (INV-BELL-04); symmetric otherwise, and while the
-  /// peer has not attached yet. Any thread.
-  fence_mode fence_mode_now() noexcept;
 
   result<void> send(std::span<const std::byte> message, clock::time_point deadline);
 

@@ -59,16 +59,14 @@ ring_status ring_producer<T>::try_stage(const T& value) noexcept {
 }
 
 template <class T>
-void ring_producer<T>::publish(std::memory_order order) noexcept {
+void ring_producer<T>::publish() noexcept {
   if (published_ == head_)
     return;
   GRAINFLOW_SHM_INVARIANT(head_ - published_ <= capacity_, "INV-RING-01");
-  GRAINFLOW_SHM_INVARIANT(order == std::memory_order_seq_cst || order == std::memory_order_release,
-                          "precondition: a publishing order");
-  // At least release: publishes the staged entries (INV-RING-02). seq_cst
-  // for a symmetric doorbell (INV-BELL-01); release suffices with an
-  // asymmetric one, whose waiters fence for us (INV-BELL-04).
-  indices_->head.store(head_, order);
+  // seq_cst: release publishes the staged entries (INV-RING-02), and the
+  // total order with the sleeper's seq_cst announcement is what the doorbell
+  // relies on (INV-BELL-01).
+  indices_->head.store(head_, std::memory_order_seq_cst);
   published_ = head_;
 }
 
@@ -125,8 +123,7 @@ void ring_consumer<T>::pop(std::uint64_t n, std::memory_order order) noexcept {
     return;
   tail_ += n;
   // At least release: hands the entries back only after our copies of them
-  // (INV-RING-02). seq_cst for a symmetric room doorbell (INV-BELL-01),
-  // release with an asymmetric one (INV-BELL-04).
+  // (INV-RING-02). seq_cst where a sender may sleep for room (INV-BELL-01).
   indices_->tail.store(tail_, order);
 }
 

@@ -1,9 +1,9 @@
 // The slab protocol with a real producer and consumer thread (one mapping,
 // so ThreadSanitizer sees both sides): the sender allocates, fills and
 // publishes; the receiver checks, verifies every byte and hands the slot
-// back; both sleep on the doorbells when they must wait, in both fence modes.
-// A slot reused before the receiver is done with it, a lost wakeup or a lost
-// slot fails the test. INV-RING-02, INV-SLOT-01..05, INV-BELL-01/04.
+// back; both sleep on the doorbells when they must wait. A slot reused before
+// the receiver is done with it, a lost wakeup or a lost slot fails the test.
+// INV-RING-02, INV-SLOT-01..05, INV-BELL-01/02.
 
 #include "grainflow/shm/descriptor.hpp"
 #include "grainflow/shm/doorbell.hpp"
@@ -77,13 +77,6 @@ struct wait_counts {
   std::uint64_t timeouts = 0;
 };
 
-/// How both threads ring and wait in one run.
-fence_mode mode = fence_mode::symmetric;
-
-std::memory_order publish_order() {
-  return mode == fence_mode::asymmetric ? std::memory_order_release : std::memory_order_seq_cst;
-}
-
 /// Spins a little, then sleeps on `b` until `ready(order)`.
 template <class Ready>
 void wait_until(bell& b, Ready&& ready, wait_counts& waits) {
@@ -95,8 +88,7 @@ void wait_until(bell& b, Ready&& ready, wait_counts& waits) {
   while (!ready(std::memory_order_acquire)) {
     const auto start = std::chrono::steady_clock::now();
     if (sleep_unless(
-            b, [&] { return ready(std::memory_order_seq_cst); }, 2s,
-            mode == fence_mode::asymmetric)) {
+            b, [&] { return ready(std::memory_order_seq_cst); }, 2s)) {
       ++waits.sleeps;
       if (std::chrono::steady_clock::now() - start >= 1900ms)
         ++waits.timeouts;
@@ -141,8 +133,8 @@ void produce(direction& d, wait_counts& waits) {
           [&](std::memory_order order) { return out.refresh(order) == ring_status::ok; }, waits);
       ASSERT_EQ(out.try_stage(desc), ring_status::ok);
     }
-    out.publish(publish_order());
-    ring(d.block->data, mode);
+    out.publish();
+    ring(d.block->data);
   }
   // Everything comes back once the consumer is done.
   while (pool.in_flight() > 0)
@@ -177,16 +169,16 @@ void consume(direction& d, wait_counts& waits, std::uint64_t& checked_bytes) {
       if (checked.return_slot) {
         ASSERT_EQ(returns.try_stage(encode_return({checked.slot, checked.generation})),
                   ring_status::ok);
-        returns.publish(publish_order());
-        ring(d.block->room, mode);
+        returns.publish();
+        ring(d.block->room);
       }
     }
-    in.pop(available, publish_order());
-    ring(d.block->room, mode);
+    in.pop(available);
+    ring(d.block->room);
   }
 }
 
-void run_exchange() {
+TEST(slab_concurrency, producer_and_consumer_threads_exchange_every_byte) {
   direction d;
   wait_counts producer_waits;
   wait_counts consumer_waits;
@@ -205,20 +197,6 @@ void run_exchange() {
               static_cast<unsigned long long>(consumer_waits.sleeps));
   EXPECT_EQ(producer_waits.timeouts, 0u);
   EXPECT_EQ(consumer_waits.timeouts, 0u);
-}
-
-TEST(slab_concurrency, producer_and_consumer_threads_exchange_every_byte) {
-  mode = fence_mode::symmetric;
-  run_exchange();
-}
-
-TEST(slab_concurrency, the_same_with_release_publishes_and_heavy_fences) {
-  // INV-BELL-04: ringers publish with release stores, sleepers fence for
-  // them.
-  if (!register_for_heavy_fences())
-    GTEST_SKIP() << "membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) is not available";
-  mode = fence_mode::asymmetric;
-  run_exchange();
 }
 
 } // namespace

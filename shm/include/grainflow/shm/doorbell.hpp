@@ -35,46 +35,15 @@ void futex_wait(bell& b, std::uint32_t expected, std::chrono::nanoseconds timeou
 /// Wakes every thread sleeping on `b`'s futex word, in any process.
 void futex_wake_all(bell& b) noexcept;
 
-// -- asymmetric fences -------------------------------------------------------
-
-/// Registers this process for the kernel's global expedited memory barrier
-/// (membarrier(2), MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED), once per
-/// process; returns whether it is registered. A registered process's threads
-/// take part in every `heavy_fence` any process issues, which lets ringers in
-/// it publish with plain release stores (INV-BELL-04).
-bool register_for_heavy_fences() noexcept;
-
-/// A full memory barrier on every running thread of every registered
-/// process, and on this one: the waiter's side of an asymmetric
-/// store-then-load (INV-BELL-04). A few microseconds; issued only before a
-/// thread sleeps. Returns false if the kernel refused.
-bool heavy_fence() noexcept;
-
 // -- waiting and ringing -------------------------------------------------------
-
-/// How the two halves of a doorbell order their store-then-load.
-enum class fence_mode : std::uint8_t {
-  /// Both halves use seq_cst operations (INV-BELL-01): the ringer's publish
-  /// is a seq_cst store, which on x86 waits for its cache line.
-  symmetric,
-  /// The ringer publishes with a release store and reads the flag after a
-  /// compiler barrier only; the waiter issues a heavy_fence between its
-  /// announcement and its re-check (INV-BELL-04). Correct only when the
-  /// ringer's process is registered for heavy fences and every waiter on the
-  /// bell issues one.
-  asymmetric,
-};
 
 /// The waiting half of a doorbell: reads the sequence, announces a sleeper,
 /// then asks `ready()` once more and sleeps (at most `timeout`) only if it
 /// says no. `ready` must read the condition with seq_cst loads, matching the
-/// ringer's store that made it true (INV-BELL-01); with `heavy`, a
-/// heavy_fence separates the announcement from that re-check, so that
-/// ringers in asymmetric mode cannot miss it (INV-BELL-04). Returns true if
-/// the thread went to sleep.
+/// seq_cst store that made it true on the ringing side (INV-BELL-01).
+/// Returns true if the thread went to sleep.
 template <class Ready>
-bool sleep_unless(bell& b, Ready&& ready, std::chrono::nanoseconds timeout,
-                  bool heavy = false) noexcept {
+bool sleep_unless(bell& b, Ready&& ready, std::chrono::nanoseconds timeout) noexcept {
   // seq_cst, and before the announcement: whoever clears the announcement
   // below (any ringer, perhaps for an older event) bumps the sequence after
   // this read, so the futex then returns at once instead of sleeping with
@@ -86,8 +55,6 @@ bool sleep_unless(bell& b, Ready&& ready, std::chrono::nanoseconds timeout,
   // sees the other side's store, so either we see the condition or the
   // ringer sees us (INV-BELL-01).
   b.sleeping.store(1, std::memory_order_seq_cst);
-  if (heavy)
-    (void)heavy_fence();
   if (ready())
     return false;
   futex_wait(b, sequence, timeout);
@@ -97,23 +64,14 @@ bool sleep_unless(bell& b, Ready&& ready, std::chrono::nanoseconds timeout,
   return true;
 }
 
-/// The ringing half: call after the store that makes a waiter's condition
-/// true (a seq_cst store in symmetric mode, a release store in asymmetric
-/// mode). Wakes the sleepers of `b` if one announced itself since the last
-/// wake, and returns true if it issued a FUTEX_WAKE.
-inline bool ring(bell& b, fence_mode mode = fence_mode::symmetric) noexcept {
-  std::uint32_t sleeping = 0;
-  if (mode == fence_mode::symmetric) {
-    // seq_cst: the load half of the ringer's store-then-load (INV-BELL-01).
-    sleeping = b.sleeping.load(std::memory_order_seq_cst);
-  } else {
-    // Relaxed after a compiler barrier: the compiler keeps the load after
-    // the publishing store; the CPU may still perform it early, which the
-    // waiter's heavy_fence accounts for (INV-BELL-04).
-    std::atomic_signal_fence(std::memory_order_seq_cst);
-    sleeping = b.sleeping.load(std::memory_order_relaxed);
-  }
-  if (sleeping == 0)
+/// The ringing half: call after the seq_cst store that makes a waiter's
+/// condition true. Wakes the sleepers of `b` if one announced itself since
+/// the last wake, and returns true if it issued a FUTEX_WAKE.
+inline bool ring(bell& b) noexcept {
+  // seq_cst: the load half of the ringer's store-then-load (INV-BELL-01).
+  // On x86 a plain load: the fast path, taken while nobody sleeps, stays
+  // cheap.
+  if (b.sleeping.load(std::memory_order_seq_cst) == 0)
     return false;
   // seq_cst: of all ringers that saw the flag, one clears it and wakes; the
   // rest skip the system call (INV-BELL-02). The waiter announced before

@@ -14,7 +14,6 @@ enum class side : std::uint8_t;
 enum class side_state : std::uint32_t;
 enum class descriptor_kind : std::uint8_t;
 enum class descriptor_fault : std::uint8_t;
-enum class fence_mode : std::uint8_t;
 enum class ring_status : std::uint8_t;
 
 // -- structs ------------------------------------------------------------------

@@ -85,16 +85,6 @@ struct alignas(hot_alignment) side_block {
   std::atomic<std::uint32_t> state;
   /// The side's process id, for diagnostics only (never trusted).
   std::atomic<std::uint32_t> pid;
-  /// `side_flags`, written once before the state becomes `attached`.
-  std::atomic<std::uint32_t> flags;
-};
-
-/// What a side tells the other about itself (side_block::flags).
-enum side_flags : std::uint32_t {
-  /// The side's process is registered for heavy fences and issues one
-  /// before every sleep on a doorbell: the other side may ring its bells in
-  /// asymmetric mode (doorbell.hpp, INV-BELL-04).
-  side_heavy_fences = 1,
 };
 
 /// The producer's and the consumer's index of one SPSC ring. Positions count

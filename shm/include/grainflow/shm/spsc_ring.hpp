@@ -71,11 +71,10 @@ public:
   /// the cached tail (refreshing it once when not): ok, full or corrupt.
   ring_status try_stage(const T& value) noexcept;
 
-  /// Makes every staged entry visible to the consumer: a store of the head
-  /// with `order`, seq_cst (release for the entries, and the store half of
-  /// the doorbell's store-then-check, INV-BELL-01) or, when the doorbell is
-  /// in asymmetric mode, release (INV-BELL-04).
-  void publish(std::memory_order order = std::memory_order_seq_cst) noexcept;
+  /// Makes every staged entry visible to the consumer (seq_cst store of the
+  /// head: release for the entries, and the store half of the doorbell's
+  /// store-then-check, INV-BELL-01).
+  void publish() noexcept;
 
   /// try_stage, then publish on success.
   ring_status try_push(const T& value) noexcept;
@@ -131,7 +130,9 @@ public:
   T read(std::uint64_t i) const noexcept;
 
   /// Releases the `n` oldest entries to the producer: a store of the tail
-  /// with `order` (seq_cst, or release in asymmetric mode, as for publish).
+  /// with `order`, seq_cst by default (release hands the entries back after
+  /// our copies of them; seq_cst makes it the store half of the room
+  /// doorbell, INV-BELL-01) or release where nobody waits for room.
   /// Precondition: `n <= readable()`.
   void pop(std::uint64_t n, std::memory_order order = std::memory_order_seq_cst) noexcept;
 
