@@ -215,6 +215,10 @@ TEST_P(process_test, kill_9_mid_stream_is_noticed_within_a_second) {
   ASSERT_NE(failed_at.load(), 0);
   EXPECT_EQ(failure_code.load(), static_cast<int>(error::connection_failed));
   EXPECT_LT(since_kill(failed_at.load()), 1s);
+  using ms = std::chrono::duration<double, std::milli>;
+  std::printf("after kill -9: waiting send failed in %.1f ms, on_failure in %.1f ms\n",
+              ms(since_kill(send_failed_at.load())).count(),
+              ms(since_kill(failed_at.load())).count());
   const auto stats = peer.link->stats();
   EXPECT_TRUE(stats.peer_dead);
   EXPECT_EQ(stats.slots_in_flight, 0u); // INV-SLOT-06: every slot reclaimed
