@@ -8,7 +8,9 @@
 #
 # Build trees: build/ (Release: samples, bench, install), build-asan/ (Debug with
 # AddressSanitizer and UBSan: every test), build-tsan/ (ThreadSanitizer: the
-# concurrency tests). ccache keeps rebuilds cheap; -j2 matches the machines.
+# concurrency tests), build-fuzz/ (clang: the libFuzzer targets only, which
+# build-asan's ctest runs for a few seconds each). ccache keeps rebuilds
+# cheap; -j2 matches the machines.
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(pwd)
@@ -69,8 +71,13 @@ run_tests() {
   configure "$root/build-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRAINFLOW_SANITIZER=thread \
     -DGRAINFLOW_BUILD_SAMPLES=OFF -DGRAINFLOW_BUILD_BENCH=OFF
   cmake --build "$root/build-tsan" -j"$jobs"
+  configure "$root/build-fuzz" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
+    -DGRAINFLOW_FUZZ=ON -DGRAINFLOW_BUILD_TESTS=OFF -DGRAINFLOW_BUILD_SAMPLES=OFF \
+    -DGRAINFLOW_BUILD_BENCH=OFF
+  cmake --build "$root/build-fuzz" -j"$jobs" --target grainflow_fuzzers
   configure "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DGRAINFLOW_SANITIZER=address \
     -DGRAINFLOW_BUILD_BENCH=OFF -DGRAINFLOW_TSAN_DIR="$root/build-tsan" \
+    -DGRAINFLOW_FUZZ_DIR="$root/build-fuzz" \
     -DGRAINFLOW_INSTALL_TEST_PREFIX="$root/build/install"
   cmake --build "$root/build-asan" -j"$jobs"
   ctest --test-dir "$root/build-asan" --output-on-failure -j"$jobs"

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <charconv>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <system_error>
 #include <thread>
@@ -242,6 +244,19 @@ result<void> report_to_parent(int fd, std::string_view line) {
       written += static_cast<std::size_t>(rc);
   }
   return success();
+}
+
+bool serve_if_asked(int argc, char** argv, std::string_view kind,
+                    result<void> (*serve)(int report_fd)) {
+  if (argc != 4 || std::string_view{argv[1]} != "--serve" || argv[2] != kind)
+    return false;
+  auto fd = parse_report_fd(argv[3]);
+  auto served = fd ? serve(fd.value()) : result<void>{fd.error()};
+  if (!served) {
+    std::fprintf(stderr, "%s --serve %s: %s\n", argv[0], argv[2], served.error().message().c_str());
+    std::exit(1);
+  }
+  return true;
 }
 
 } // namespace grainflow::bench

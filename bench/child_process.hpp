@@ -99,4 +99,10 @@ bool ended_cleanly(int status) noexcept;
 /// Writes `line` and a '\n' to the report pipe `fd`, all of it.
 [[nodiscard]] result<void> report_to_parent(int fd, std::string_view line);
 
+/// The server side's entry: when argv is `--serve <kind> <report fd>`, runs
+/// `serve(report fd)` and returns true (exiting with 1 and a message if it
+/// fails); otherwise returns false at once.
+bool serve_if_asked(int argc, char** argv, std::string_view kind,
+                    result<void> (*serve)(int report_fd));
+
 } // namespace grainflow::bench

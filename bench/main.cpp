@@ -1,10 +1,11 @@
-// grainflow-bench [local|remote|all] [--quick]: runs the measurements of a
+// grainflow-bench [local|remote|shm|all] [--quick]: runs the measurements of a
 // group, each beside its comparison in the same run. `--serve ...` is the
 // server side of a remote measurement, started by the bench itself.
 
 #include "local_bench.hpp"
 #include "remote_baselines.hpp"
 #include "remote_bench.hpp"
+#include "shm_bench.hpp"
 
 #include <cstdio>
 #include <cstring>
@@ -12,7 +13,8 @@
 
 int main(int argc, char** argv) {
   if (grainflow::bench::serve_remote_baseline(argc, argv) ||
-      grainflow::bench::serve_grainflow_tcp(argc, argv))
+      grainflow::bench::serve_grainflow_tcp(argc, argv) ||
+      grainflow::bench::serve_shm_link(argc, argv))
     return 0;
   std::string group = "all";
   bool quick = false;
@@ -22,13 +24,15 @@ int main(int argc, char** argv) {
     else
       group = argv[i];
   }
-  if (group != "all" && group != "local" && group != "remote") {
-    std::fprintf(stderr, "usage: grainflow-bench [local|remote|all] [--quick]\n");
+  if (group != "all" && group != "local" && group != "remote" && group != "shm") {
+    std::fprintf(stderr, "usage: grainflow-bench [local|remote|shm|all] [--quick]\n");
     return 2;
   }
   if (group == "all" || group == "local")
     grainflow::bench::run_local(quick);
   if (group == "all" || group == "remote")
     grainflow::bench::run_remote(quick);
+  if (group == "all" || group == "shm")
+    grainflow::bench::run_shm(quick);
   return 0;
 }

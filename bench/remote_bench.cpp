@@ -81,15 +81,7 @@ const measurement* find(const std::vector<measurement>& all, std::string_view na
 } // namespace
 
 bool serve_grainflow_tcp(int argc, char** argv) {
-  if (argc != 4 || std::string_view{argv[1]} != "--serve" || argv[2] != serve_kind)
-    return false;
-  auto fd = parse_report_fd(argv[3]);
-  auto served = fd ? serve(fd.value()) : result<void>{fd.error()};
-  if (!served) {
-    std::fprintf(stderr, "%s --serve %s: %s\n", argv[0], argv[2], served.error().message().c_str());
-    std::exit(1);
-  }
-  return true;
+  return serve_if_asked(argc, argv, serve_kind, serve);
 }
 
 void run_remote(bool quick) {
