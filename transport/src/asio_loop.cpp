@@ -246,11 +246,15 @@ void asio_loop::run() noexcept {
   // Polls (non-blocking) for a short while after the last handler before it
   // blocks: on a request/response exchange the next event usually comes
   // within microseconds, and catching it awake saves a wake-up through the
-  // kernel, the dominant cost of a round trip on loopback.
+  // kernel, the dominant cost of a round trip on loopback. Only while events
+  // come that fast, though: when the last sleep lasted much longer than the
+  // spin, the line is quiet (pings, timers) and spinning would only burn a
+  // core that other processes need.
   const auto spin = config_.spin_before_sleep;
+  bool busy = false;
   auto last_work = std::chrono::steady_clock::now();
   while (!io_.stopped()) {
-    if (spin.count() > 0) {
+    if (busy) {
       if (io_.poll() > 0) {
         last_work = std::chrono::steady_clock::now();
         continue;
@@ -262,9 +266,11 @@ void asio_loop::run() noexcept {
         continue;
       }
     }
+    const auto asleep = std::chrono::steady_clock::now();
     if (io_.run_one() == 0)
       break; // out of work: shut down
     last_work = std::chrono::steady_clock::now();
+    busy = spin.count() > 0 && last_work - asleep < 4 * spin;
   }
   loop_thread_.store(std::thread::id{}, std::memory_order_relaxed);
 }

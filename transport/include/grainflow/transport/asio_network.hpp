@@ -31,7 +31,9 @@ struct asio_network_config {
   /// How long the network thread keeps polling for work after its last
   /// handler before it sleeps in the kernel. A reply that arrives, or a
   /// packet posted by an actor, within this window costs no thread wake-up
-  /// (which is most of a loopback round trip); zero sleeps at once.
+  /// (which is most of a loopback round trip). It polls only while events
+  /// come close together (its last sleep was under four times this long), so
+  /// a quiet process does not spin; zero never polls.
   std::chrono::microseconds spin_before_sleep{50};
 };
 
