@@ -73,6 +73,10 @@ struct transport_config {
   /// How long a disconnected peer's session is kept for it to come back;
   /// after that its calls fail and its unacknowledged packets are dropped.
   duration resume_window = std::chrono::seconds{5};
+  /// Whether a peer in another process on this host is reached over a
+  /// shared-memory link once the TCP handshake showed that both sides can
+  /// (docs/protocol.md, "Shared memory"); false forces TCP.
+  bool use_shared_memory = true;
   /// How often the transport checks its peers' timers.
   duration tick_interval = std::chrono::milliseconds{50};
 };
