@@ -700,6 +700,12 @@ bool peer::shm_eligible(const handshake& theirs) const noexcept {
 
 namespace {
 
+shm::link_config shm_config(const transport_config& transport) {
+  shm::link_config config;
+  config.spin = transport.shm_spin;
+  return config;
+}
+
 // The link's handlers run on its receiver thread: they copy and post to the
 // network thread, which owns the peer. `generation` names the link, so that
 // posts of a link already replaced are ignored.
@@ -729,7 +735,7 @@ shm::link_handlers make_shm_handlers(executor& loop, std::weak_ptr<peer> weak,
 void peer::offer_shm() {
   drop_shm();
   auto generation = shm_generation_;
-  auto created = shm::link::create(shm::link_config{},
+  auto created = shm::link::create(shm_config(host_.config()),
                                    make_shm_handlers(host_.loop(), weak_from_this(), generation,
                                                      &peer::on_shm_data, &peer::on_shm_failed),
                                    active_->conn().native_handle());
@@ -755,7 +761,7 @@ void peer::on_shm_offer(const packet_view& packet) {
   drop_shm();
   auto generation = shm_generation_;
   std::string name(reinterpret_cast<const char*>(packet.payload.data()), packet.payload.size());
-  auto opened = shm::link::open(name, shm::link_config{},
+  auto opened = shm::link::open(name, shm_config(host_.config()),
                                 make_shm_handlers(host_.loop(), weak_from_this(), generation,
                                                   &peer::on_shm_data, &peer::on_shm_failed),
                                 active_->conn().native_handle());
