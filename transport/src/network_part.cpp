@@ -75,6 +75,7 @@ result<network_address> flow_transport::network_part::start() {
   if (owner_.config_.use_shared_memory && network_.real_processes()) {
     hello_.caps.host_id = detail::local_host_id();
     hello_.caps.shared_memory = hello_.caps.host_id.valid();
+    detail::remove_stale_segments();
   }
   auto notices = owner_.endpoints_.insert_well_known(
       static_cast<std::uint64_t>(well_known::endpoint_not_found),
