@@ -709,16 +709,22 @@ shm::link_config shm_config(const transport_config& transport) {
 // The link's handlers run on its receiver thread: they copy and post to the
 // network thread, which owns the peer. `generation` names the link, so that
 // posts of a link already replaced are ignored.
-shm::link_handlers make_shm_handlers(executor& loop, std::weak_ptr<peer> weak,
-                                     std::uint64_t generation,
-                                     void (peer::*on_data)(std::uint64_t, std::vector<std::byte>),
-                                     void (peer::*on_failed)(std::uint64_t, std::error_code)) {
+shm::link_handlers
+make_shm_handlers(executor& loop, std::weak_ptr<peer> weak, std::uint64_t generation,
+                  void (peer::*on_data)(std::uint64_t, std::vector<std::byte>, bool),
+                  void (peer::*on_failed)(std::uint64_t, std::error_code)) {
   shm::link_handlers handlers;
-  handlers.on_message = [&loop, weak, generation, on_data](std::span<const std::byte> bytes) {
-    loop.post([weak, generation, on_data,
+  // Messages posted and not yet handled: the handler of the last one flushes.
+  auto posted = std::make_shared<std::atomic<std::size_t>>(0);
+  handlers.on_message = [&loop, weak, generation, on_data,
+                         posted](std::span<const std::byte> bytes) {
+    // relaxed: only the count matters; the post orders the bytes.
+    posted->fetch_add(1, std::memory_order_relaxed);
+    loop.post([weak, generation, on_data, posted,
                copy = std::vector<std::byte>(bytes.begin(), bytes.end())]() mutable {
+      bool last = posted->fetch_sub(1, std::memory_order_relaxed) == 1;
       if (auto self = weak.lock())
-        ((*self).*on_data)(generation, std::move(copy));
+        ((*self).*on_data)(generation, std::move(copy), last);
     });
   };
   handlers.on_failure = [&loop, weak, generation, on_failed](std::error_code reason) {
@@ -808,7 +814,7 @@ bool peer::on_shm_switch() {
   return active_ != nullptr;
 }
 
-void peer::on_shm_data(std::uint64_t generation, std::vector<std::byte> bytes) {
+void peer::on_shm_data(std::uint64_t generation, std::vector<std::byte> bytes, bool last) {
   if (generation != shm_generation_ || !shm_ || !active_)
     return;
   shm_bytes_received_.fetch_add(bytes.size(), std::memory_order_relaxed);
@@ -818,7 +824,9 @@ void peer::on_shm_data(std::uint64_t generation, std::vector<std::byte> bytes) {
     return;
   }
   shm_last_received_ = host_.clock().now();
-  if (feed_shm(bytes))
+  // Flush after the last message posted so far: the answers and one ack for
+  // all of them leave together, as after one read from a socket.
+  if (feed_shm(bytes) && last)
     flush();
 }
 

@@ -135,7 +135,7 @@ private:
   void on_shm_offer(const packet_view& packet);
   bool on_shm_switch();
   void switch_to_shm();
-  void on_shm_data(std::uint64_t generation, std::vector<std::byte> bytes);
+  void on_shm_data(std::uint64_t generation, std::vector<std::byte> bytes, bool last);
   void on_shm_failed(std::uint64_t generation, std::error_code reason);
   bool feed_shm(std::span<const std::byte> bytes);
   bool write_shm(std::span<const std::byte> bytes);
