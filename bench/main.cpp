@@ -14,6 +14,7 @@
 int main(int argc, char** argv) {
   if (grainflow::bench::serve_remote_baseline(argc, argv) ||
       grainflow::bench::serve_grainflow_tcp(argc, argv) ||
+      grainflow::bench::serve_grainflow_shm(argc, argv) ||
       grainflow::bench::serve_shm_link(argc, argv))
     return 0;
   std::string group = "all";

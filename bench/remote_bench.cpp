@@ -17,7 +17,8 @@ namespace grainflow::bench {
 
 namespace {
 
-constexpr std::string_view serve_kind = "grainflow-tcp";
+constexpr std::string_view tcp_kind = "grainflow-tcp";
+constexpr std::string_view shm_kind = "grainflow-shm";
 
 // The report line: "endpoint=<port> <token.first> <token.second>".
 std::string describe(const endpoint& served) {
@@ -36,7 +37,16 @@ result<endpoint> parse_endpoint(const std::string& line) {
   return endpoint{network_address::loopback_v4(static_cast<std::uint16_t>(port)), token};
 }
 
-result<void> serve(int report_fd) {
+/// The transport of both processes: TCP forced for grainflow-tcp; for
+/// grainflow-shm, the shared-memory link both choose on their own.
+transport_config bench_transport(bool shared_memory) {
+  transport_config transport;
+  transport.local_address = network_address::loopback_v4(0);
+  transport.use_shared_memory = shared_memory;
+  return transport;
+}
+
+result<void> serve(int report_fd, bool shared_memory) {
   // SIGTERM is taken by sigwait below; blocked before any thread starts so
   // every thread inherits the mask.
   sigset_t term;
@@ -44,9 +54,7 @@ result<void> serve(int report_fd) {
   sigaddset(&term, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &term, nullptr);
   caf::actor_system_config config;
-  transport_config transport;
-  transport.local_address = network_address::loopback_v4(0);
-  auto server = node::create_networked(config, transport);
+  auto server = node::create_networked(config, bench_transport(shared_memory));
   if (!server)
     return server.error();
   auto actor = server.value()->system().spawn(adder);
@@ -62,12 +70,12 @@ result<void> serve(int report_fd) {
 }
 
 measurement best_of(node& client, const request_stream<add_request>& target, std::uint64_t n,
-                    int depth) {
+                    int depth, std::string_view name) {
   constexpr int runs = 3;
   measure_calls(client, target, n / 10, depth, "warm-up");
   measurement best;
   for (int run = 0; run < runs; ++run)
-    best = faster(best, measure_calls(client, target, n, depth, "grainflow-tcp"));
+    best = faster(best, measure_calls(client, target, n, depth, std::string{name}));
   return best;
 }
 
@@ -81,36 +89,57 @@ const measurement* find(const std::vector<measurement>& all, std::string_view na
 } // namespace
 
 bool serve_grainflow_tcp(int argc, char** argv) {
-  return serve_if_asked(argc, argv, serve_kind, serve);
+  return serve_if_asked(argc, argv, tcp_kind, [](int fd) { return serve(fd, false); });
+}
+
+bool serve_grainflow_shm(int argc, char** argv) {
+  return serve_if_asked(argc, argv, shm_kind, [](int fd) { return serve(fd, true); });
+}
+
+void run_grainflow_pair(bool shared_memory, bool quick, std::vector<measurement>& results) {
+  const std::string name{shared_memory ? shm_kind : tcp_kind};
+  auto child = child_process::spawn_self({"--serve", name});
+  if (!child) {
+    std::fprintf(stderr, "bench=%s error=%s\n", name.c_str(), child.error().message().c_str());
+    return;
+  }
+  auto line = child.value().read_line(std::chrono::seconds{10});
+  auto target_endpoint = line ? parse_endpoint(line.value()) : result<endpoint>{line.error()};
+  if (!target_endpoint) {
+    std::fprintf(stderr, "bench=%s error=no endpoint from the server: %s\n", name.c_str(),
+                 target_endpoint.error().message().c_str());
+    return;
+  }
+  caf::actor_system_config config;
+  auto client = node::create_networked(config, bench_transport(shared_memory)).value();
+  request_stream<add_request> target{client->transport(), target_endpoint.value()};
+  for (int depth : {1, 64}) {
+    std::uint64_t n = quick ? 5'000 : (depth == 1 ? 30'000 : 300'000);
+    results.push_back(best_of(*client, target, n, depth, name));
+    print(results.back());
+  }
+  if (shared_memory) {
+    auto peers = client->transport().peers();
+    if (peers.empty() || !peers[0].shared_memory)
+      std::fprintf(stderr, "bench=%s error=the calls did not go over shared memory\n",
+                   name.c_str());
+  }
+  (void)child.value().terminate();
+}
+
+void print_ratios(const std::vector<measurement>& results, std::string_view ours,
+                  std::string_view other) {
+  for (int depth : {1, 64}) {
+    const auto* a = find(results, ours, depth);
+    const auto* b = find(results, other, depth);
+    if (a && b)
+      print_ratio(*a, *b);
+  }
 }
 
 void run_remote(bool quick) {
   std::vector<measurement> results;
-  {
-    auto child = child_process::spawn_self({"--serve", std::string{serve_kind}});
-    if (!child) {
-      std::fprintf(stderr, "bench=grainflow-tcp error=%s\n", child.error().message().c_str());
-      return;
-    }
-    auto line = child.value().read_line(std::chrono::seconds{10});
-    auto target_endpoint = line ? parse_endpoint(line.value()) : result<endpoint>{line.error()};
-    if (!target_endpoint) {
-      std::fprintf(stderr, "bench=grainflow-tcp error=no endpoint from the server: %s\n",
-                   target_endpoint.error().message().c_str());
-      return;
-    }
-    caf::actor_system_config config;
-    transport_config transport;
-    transport.local_address = network_address::loopback_v4(0);
-    auto client = node::create_networked(config, transport).value();
-    request_stream<add_request> target{client->transport(), target_endpoint.value()};
-    for (int depth : {1, 64}) {
-      std::uint64_t n = quick ? 5'000 : (depth == 1 ? 30'000 : 300'000);
-      results.push_back(best_of(*client, target, n, depth));
-      print(results.back());
-    }
-    (void)child.value().terminate();
-  }
+  run_grainflow_pair(false, quick, results);
   run_remote_baselines(quick, results);
   auto ratio = [&](std::string_view other, int depth) {
     const auto* ours = find(results, "grainflow-tcp", depth);

@@ -10,6 +10,7 @@
 
 #include "bench_report.hpp"
 #include "child_process.hpp"
+#include "remote_bench.hpp"
 
 #include "grainflow/shm/descriptor.hpp"
 #include "grainflow/shm/doorbell.hpp"
@@ -237,6 +238,12 @@ void run_shm(bool quick) {
   }
   link.value().reset();
   (void)child.value().terminate();
+  // The whole stack: get_reply over the link the transports chose, beside
+  // the same calls with TCP forced.
+  std::vector<measurement> results;
+  run_grainflow_pair(false, quick, results);
+  run_grainflow_pair(true, quick, results);
+  print_ratios(results, "grainflow-shm", "grainflow-tcp");
 }
 
 } // namespace grainflow::bench

@@ -26,6 +26,7 @@ transport_config to_transport_config(const node_config& config) {
   transport.reconnect_min = config.reconnect_min;
   transport.reconnect_max = config.reconnect_max;
   transport.resume_window = config.resume_window;
+  transport.use_shared_memory = !config.force_tcp;
   return transport;
 }
 

@@ -112,6 +112,9 @@ TEST_P(chaos_test, every_get_reply_resolves_once_and_no_handler_runs_twice) {
   auto client_transport = quick_transport(10s);
   client_transport.local_address = network_address::loopback_v4(client_port);
   client_transport.advertised_address = network_address::loopback_v4(back_proxy->port());
+  // The proxies cut TCP: a shared-memory link would go around them (the
+  // client not offering it is enough: neither side then offers).
+  client_transport.use_shared_memory = false;
   start_client(client_transport);
   auto server = start_server({"--resume-window-ms", "10000"});
   ASSERT_TRUE(server);
@@ -185,7 +188,9 @@ INSTANTIATE_TEST_SUITE_P(seeds, chaos_test, ::testing::Values(1u, 2u, 3u),
 class proxied_connection_test : public process_test {};
 
 TEST_F(proxied_connection_test, settles_after_a_cut_once_the_line_is_quiet) {
-  start_client(quick_transport(10s));
+  auto client_transport = quick_transport(10s);
+  client_transport.use_shared_memory = false; // the proxy cuts TCP only
+  start_client(client_transport);
   auto server = start_server({"--resume-window-ms", "10000"});
   ASSERT_TRUE(server);
   test::chaos_schedule one_cut;

@@ -7,9 +7,14 @@
 
 #include "process/process_fixture.hpp"
 
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <deque>
+#include <string>
 #include <thread>
 
 namespace grainflow::process_test {
@@ -99,6 +104,19 @@ protected:
   void kill_under_load(transport_config client_transport, bool then_call_again);
 };
 
+/// Segments in /dev/shm whose creator is `pid` (names carry it: docs/protocol.md).
+std::size_t segments_of(pid_t pid) {
+  std::size_t n = 0;
+  auto mark = "grainflow-shm-" + std::to_string(pid) + "-";
+  if (auto* dir = ::opendir("/dev/shm")) {
+    while (auto* entry = ::readdir(dir))
+      if (std::string{entry->d_name}.starts_with(mark))
+        ++n;
+    ::closedir(dir);
+  }
+  return n;
+}
+
 void kill_test::kill_under_load(transport_config client_transport, bool then_call_again) {
   start_client(std::move(client_transport));
   auto server = start_server();
@@ -106,6 +124,16 @@ void kill_test::kill_under_load(transport_config client_transport, bool then_cal
   auto add = stream<add_request>(*server, stream_names::add);
   auto hold = stream<hold_request>(*server, stream_names::hold);
   ASSERT_TRUE(add.get_reply({0, 0, {}}).get(hang_bound)); // connected
+  // Both on this host: the session moves onto shared memory, which the kill
+  // breaks (docs/protocol.md, "Shared memory").
+  auto on_shm = [&] {
+    auto peers = client_->transport().peers();
+    return std::any_of(peers.begin(), peers.end(), [](auto& p) { return p.shared_memory; });
+  };
+  for (int i = 0; i < 400 && !on_shm(); ++i)
+    std::this_thread::sleep_for(5ms);
+  EXPECT_TRUE(on_shm()) << "the client and the server did not move to shared memory";
+  const pid_t server_pid = server->pid();
 
   constexpr std::int32_t held_calls = 400;
   std::vector<reply_future<std::int32_t>> held;
@@ -156,6 +184,8 @@ void kill_test::kill_under_load(transport_config client_transport, bool then_cal
   auto status = server->wait(hang_bound);
   ASSERT_TRUE(status);
   EXPECT_EQ(*status, test::exit_status::killed_by(SIGKILL)) << to_string(*status);
+  EXPECT_EQ(segments_of(::getpid()) + segments_of(server_pid), 0u)
+      << "a shared-memory segment was left in /dev/shm";
 
   if (!then_call_again)
     return;

@@ -57,6 +57,8 @@ public:
 
   /// Signals the node's process group.
   bool kill(int signal) { return child_->kill(signal); }
+  /// The node's process id (valid until it was reaped).
+  pid_t pid() const noexcept { return child_->pid(); }
 
   /// Waits for the node to end (see child_process::wait).
   std::optional<test::exit_status> wait(std::chrono::milliseconds timeout) {

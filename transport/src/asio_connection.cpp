@@ -341,6 +341,11 @@ std::size_t asio_connection::pending_write_bytes() const noexcept {
   return state_->pending_write_bytes();
 }
 
+int asio_connection::native_handle() const noexcept {
+  assert(loop_->in_loop_context());
+  return state_->native_handle();
+}
+
 void asio_connection::start(data_handler on_data, closed_handler on_closed) {
   assert(loop_->in_loop_context());
   state_->start(std::move(on_data), std::move(on_closed));

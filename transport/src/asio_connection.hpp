@@ -50,6 +50,10 @@ public:
     return queued_.size() + (inflight_.size() - inflight_offset_);
   }
 
+  int native_handle() noexcept {
+    return state_ == state::closed || !socket_.is_open() ? -1 : socket_.native_handle();
+  }
+
   // -- the connection interface -------------------------------------------------
 
   void start(data_handler on_data, closed_handler on_closed);
@@ -116,6 +120,7 @@ public:
   network_address remote_address() const noexcept override;
   network_address local_address() const noexcept override;
   std::size_t pending_write_bytes() const noexcept override;
+  int native_handle() const noexcept override;
   void start(data_handler on_data, closed_handler on_closed) override;
   std::size_t write(std::span<const std::byte> bytes) override;
   void on_drained(unique_function<void()> callback) override;

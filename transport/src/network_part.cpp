@@ -1,5 +1,6 @@
 #include "network_part.hpp"
 
+#include "host_id.hpp"
 #include "transport_log.hpp"
 
 #include "grainflow/endpoints/error.hpp"
@@ -71,6 +72,11 @@ result<network_address> flow_transport::network_part::start() {
   hello_.incarnation = owner_.incarnation_;
   hello_.request_window = owner_.config_.request_window_bytes;
   hello_.canonical_address = address;
+  if (owner_.config_.use_shared_memory && network_.real_processes()) {
+    hello_.caps.host_id = detail::local_host_id();
+    hello_.caps.shared_memory = hello_.caps.host_id.valid();
+    detail::remove_stale_segments();
+  }
   auto notices = owner_.endpoints_.insert_well_known(
       static_cast<std::uint64_t>(well_known::endpoint_not_found),
       endpoint_map::receiver_ptr{make_intrusive<endpoint_not_found_receiver>(owner_.monitor_)});

@@ -48,6 +48,12 @@ enum class well_known : std::uint64_t {
   session_request = 8,
   /// Request flow control: the receiver gives request window back.
   request_credit = 9,
+  /// Shared memory: the side with the smaller canonical address offers a
+  /// link it created; the payload is the segment's name.
+  shm_offer = 10,
+  /// Shared memory: the sender's session frames come over the link from
+  /// now on (empty payload; the last thing it sends on the connection).
+  shm_switch = 11,
   /// The first index applications may use.
   first_application = 32,
   /// One past the last index; not a token.

@@ -95,6 +95,7 @@ public:
 
   /// Returns the executor backed by the network thread. Any thread.
   [[nodiscard]] executor& loop() noexcept override;
+  [[nodiscard]] bool real_processes() const noexcept override { return true; }
 
   // -- lifecycle ----------------------------------------------------------------
 

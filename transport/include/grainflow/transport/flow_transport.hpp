@@ -13,6 +13,7 @@
 #include "grainflow/transport/transport_stats.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -73,6 +74,15 @@ struct transport_config {
   /// How long a disconnected peer's session is kept for it to come back;
   /// after that its calls fail and its unacknowledged packets are dropped.
   duration resume_window = std::chrono::seconds{5};
+  /// Whether a peer in another process on this host is reached over a
+  /// shared-memory link once the TCP handshake showed that both sides can
+  /// (docs/protocol.md, "Shared memory"); false forces TCP.
+  bool use_shared_memory = true;
+  /// How long the link's receiver thread spins before it sleeps on a futex.
+  /// Zero by default: the network thread already polls before it sleeps,
+  /// and on a machine with few cores a second spinning thread per process
+  /// costs more than the futex wake-up it saves (grainflow-bench shm).
+  std::chrono::microseconds shm_spin{0};
   /// How often the transport checks its peers' timers.
   duration tick_interval = std::chrono::milliseconds{50};
 };

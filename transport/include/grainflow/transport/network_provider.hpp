@@ -62,6 +62,10 @@ public:
   /// system. Zero after the connection closed.
   [[nodiscard]] virtual std::size_t pending_write_bytes() const noexcept = 0;
 
+  /// Returns the operating system's socket, or -1 when there is none (a
+  /// simulated connection). Only for watching liveness: never read or write it.
+  [[nodiscard]] virtual int native_handle() const noexcept { return -1; }
+
   // -- operations -------------------------------------------------------------
 
   /// Starts reading. `on_data` receives every chunk read, in order (reads are
@@ -129,6 +133,11 @@ public:
 
   /// Returns the executor every callback of this provider runs on. Any thread.
   [[nodiscard]] virtual executor& loop() noexcept = 0;
+
+  /// Whether peers reached through this provider may be real processes on
+  /// this host, for which the transport may use shared memory. False for
+  /// the simulator.
+  [[nodiscard]] virtual bool real_processes() const noexcept { return false; }
 
   /// Listens on `address` (port 0 picks a free port: read it from the
   /// listener's `local_address()`). `on_accept` runs on the executor thread for

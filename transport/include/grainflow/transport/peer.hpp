@@ -25,6 +25,12 @@ namespace detail {
 class link;
 } // namespace detail
 
+namespace shm {
+class link;
+} // namespace shm
+
+class packet_decoder;
+
 /// One remote process: the reliable session with it, the connection that
 /// currently carries it, reconnects, pings and idle detection.
 ///
@@ -123,6 +129,18 @@ private:
   void drop_held() noexcept;
   bool wants_connection() const noexcept;
 
+  // Shared memory (docs/protocol.md, "Shared memory").
+  bool shm_eligible(const handshake& theirs) const noexcept;
+  void offer_shm();
+  void on_shm_offer(const packet_view& packet);
+  bool on_shm_switch();
+  void switch_to_shm();
+  void on_shm_data(std::uint64_t generation, std::vector<std::byte> bytes, bool last);
+  void on_shm_failed(std::uint64_t generation, std::error_code reason);
+  bool feed_shm(std::span<const std::byte> bytes);
+  bool write_shm(std::span<const std::byte> bytes);
+  void drop_shm() noexcept;
+
   peer_host& host_;
   network_address address_;
 
@@ -166,6 +184,18 @@ private:
   std::uint64_t ping_nonce_ = 0;
   time_point ping_sent_at_;
   std::vector<std::byte> write_buffer_;
+  // The shared-memory link of the current connection, if any: whether the
+  // handshake allows one, our frames go over it (after our shm_switch) and
+  // theirs come over it (after their shm_switch; bytes that overtook the
+  // switch wait in shm_early_). shm_generation_ tells stale posts apart.
+  bool shm_allowed_ = false;
+  std::unique_ptr<shm::link> shm_;
+  std::uint64_t shm_generation_ = 0;
+  bool shm_sending_ = false;
+  bool shm_receiving_ = false;
+  std::vector<std::byte> shm_early_;
+  std::unique_ptr<packet_decoder> shm_decoder_;
+  time_point shm_last_received_;
 
   // -- counters (relaxed atomics: independent, read only for reporting) -------
   std::atomic<std::uint64_t> bytes_sent_{0};
@@ -180,6 +210,10 @@ private:
   std::atomic<std::uint64_t> window_stalls_{0};
   std::atomic<std::int64_t> ping_rtt_us_{0};
   std::atomic<bool> connected_{false};
+  std::atomic<bool> shm_active_{false};
+  std::atomic<std::uint64_t> shm_links_{0};
+  std::atomic<std::uint64_t> shm_bytes_sent_{0};
+  std::atomic<std::uint64_t> shm_bytes_received_{0};
 };
 
 } // namespace grainflow

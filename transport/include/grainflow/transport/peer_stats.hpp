@@ -32,6 +32,15 @@ struct peer_stats {
   /// answered yet (bounded by transport_config::request_window_bytes).
   std::uint64_t inbound_backlog_bytes = 0;
   std::chrono::microseconds ping_round_trip{0};
+  /// Whether this process currently sends its session frames to the peer
+  /// over a shared-memory link (docs/protocol.md, "Shared memory").
+  bool shared_memory = false;
+  /// Links set up with the peer so far (one per connection at most).
+  std::uint64_t shm_links = 0;
+  /// Bytes sent and received over shared-memory links (included in
+  /// bytes_sent and bytes_received).
+  std::uint64_t shm_bytes_sent = 0;
+  std::uint64_t shm_bytes_received = 0;
 };
 
 } // namespace grainflow
