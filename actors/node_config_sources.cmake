@@ -26,7 +26,7 @@ if(NOT TARGET CLI11::CLI11)
   find_package(CLI11 2 CONFIG REQUIRED GLOBAL)
 endif()
 
-set(GRAINFLOW_ACTORS_CONFIG_SOURCES src/node_config.cpp)
+set(GRAINFLOW_ACTORS_CONFIG_SOURCES src/node_config.cpp src/node_config_values.cpp)
 # CLI11 is needed only to compile node_config.cpp, so it stays out of the
 # installed export (BUILD_INTERFACE); toml++ is needed at link time too.
 set(GRAINFLOW_ACTORS_CONFIG_LIBS tomlplusplus::tomlplusplus $<BUILD_INTERFACE:CLI11::CLI11>)

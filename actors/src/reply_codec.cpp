@@ -11,9 +11,42 @@ msgpack::unpack_limit untrusted_unpack_limit(std::size_t payload_size) noexcept 
                                payload_size, payload_size,         max_depth};
 }
 
-msgpack::object_handle unpack_untrusted(std::span<const std::byte> payload) {
-  return msgpack::unpack(reinterpret_cast<const char*>(payload.data()), payload.size(), nullptr,
-                         nullptr, untrusted_unpack_limit(payload.size()));
+namespace {
+
+// Zones this thread unpacked into and cleared; a few, for nested decodes.
+constexpr std::size_t spare_zones_kept = 4;
+thread_local std::vector<std::unique_ptr<msgpack::zone>> spare_zones;
+
+void give_back(std::unique_ptr<msgpack::zone> zone) noexcept {
+  // clear() keeps the zone's first chunk: the next small payload fits.
+  zone->clear();
+  if (spare_zones.capacity() < spare_zones_kept)
+    return; // reserved by the constructor: never allocates here
+  if (spare_zones.size() < spare_zones_kept)
+    spare_zones.push_back(std::move(zone));
+}
+
+} // namespace
+
+unpacked_payload::unpacked_payload(std::span<const std::byte> payload) {
+  spare_zones.reserve(spare_zones_kept);
+  if (spare_zones.empty()) {
+    zone_ = std::make_unique<msgpack::zone>();
+  } else {
+    zone_ = std::move(spare_zones.back());
+    spare_zones.pop_back();
+  }
+  try {
+    root_ = msgpack::unpack(*zone_, reinterpret_cast<const char*>(payload.data()), payload.size(),
+                            nullptr, nullptr, untrusted_unpack_limit(payload.size()));
+  } catch (...) {
+    give_back(std::move(zone_));
+    throw;
+  }
+}
+
+unpacked_payload::~unpacked_payload() {
+  give_back(std::move(zone_));
 }
 
 } // namespace grainflow::detail

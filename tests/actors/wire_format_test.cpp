@@ -60,5 +60,41 @@ TEST(wire_format, a_promise_travels_as_its_endpoint) {
   request.reply.send(0);
 }
 
+// Payloads unpack into zones their thread reuses: each decode must still see
+// only its own payload, whatever was decoded before or is still alive.
+TEST(wire_format, payloads_decode_independently_in_reused_zones) {
+  auto pack = [](const auto& value) {
+    std::vector<std::byte> out;
+    byte_buffer_writer writer{out};
+    msgpack::pack(writer, value);
+    return out;
+  };
+  auto big = pack(std::vector<std::string>(1000, std::string(100, 'x')));
+  auto words = pack(std::vector<std::string>{"alpha", "beta"});
+  auto number = pack(7);
+  {
+    detail::unpacked_payload outer{big};
+    {
+      // Nested: a second decode while the first tree is alive.
+      detail::unpacked_payload inner{words};
+      EXPECT_EQ(inner.get().as<std::vector<std::string>>(),
+                (std::vector<std::string>{"alpha", "beta"}));
+    }
+    EXPECT_EQ(outer.get().as<std::vector<std::string>>().size(), 1000U);
+    EXPECT_EQ(outer.get().as<std::vector<std::string>>()[999], std::string(100, 'x'));
+  }
+  // Malformed input throws and leaves the zones usable.
+  std::vector<std::byte> truncated(words.begin(), words.end() - 2);
+  EXPECT_ANY_THROW(detail::unpacked_payload{truncated});
+  for (int round = 0; round < 3; ++round) {
+    detail::unpacked_payload again{round == 1 ? words : number};
+    if (round == 1)
+      EXPECT_EQ(again.get().as<std::vector<std::string>>().size(), 2U);
+    else
+      EXPECT_EQ(again.get().as<int>(), 7);
+  }
+  EXPECT_EQ(detail::decode_reply<std::int32_t>(pack(std::make_tuple(0, 42))).value(), 42);
+}
+
 } // namespace
 } // namespace grainflow::test

@@ -16,6 +16,7 @@
 #include "grainflow/shm/link.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace grainflow {
 
@@ -112,7 +113,7 @@ void peer::send(std::vector<std::byte> packet, kind how) {
     // Requests also wait for those the peer's window holds back; replies and
     // control never do: they are what frees the window on the other side.
     auto full = [this, how] {
-      auto queued = outbox_bytes_ + (how == kind::request ? held_bytes_ : 0);
+      auto queued = outbox_bytes_ + (how == kind::request ? held_bytes_published_ : 0);
       return queued >= host_.config().outbox_bytes;
     };
     // The network thread never waits: it is the one that makes room.
@@ -137,10 +138,19 @@ void peer::send(std::vector<std::byte> packet, kind how) {
 // -- network thread: traffic --------------------------------------------------
 
 void peer::move_outbox_to_session() {
-  std::lock_guard<adaptive_mutex> guard{mtx_};
-  flush_posted_ = false;
-  while (!outbox_.empty()) {
-    auto& next = outbox_.front();
+  {
+    std::lock_guard<adaptive_mutex> guard{mtx_};
+    flush_posted_ = false;
+    if (staging_.empty()) {
+      staging_.swap(outbox_);
+    } else {
+      std::move(outbox_.begin(), outbox_.end(), std::back_inserter(staging_));
+      outbox_.clear();
+    }
+  }
+  std::size_t moved = 0;
+  while (!staging_.empty()) {
+    auto& next = staging_.front();
     auto size = next.packet.size();
     if (next.how == kind::request) {
       // Into the session in order, as the peer's window allows.
@@ -154,10 +164,13 @@ void peer::move_outbox_to_session() {
       write_buffer_.insert(write_buffer_.end(), next.packet.begin(), next.packet.end());
     } // else: unreliable while disconnected is dropped, as documented
     packets_sent_.fetch_add(1, std::memory_order_relaxed);
-    outbox_bytes_ -= size;
-    outbox_.pop_front();
+    moved += size;
+    staging_.pop_front();
   }
   release_held_requests();
+  std::lock_guard<adaptive_mutex> guard{mtx_};
+  outbox_bytes_ -= moved;
+  held_bytes_published_ = held_bytes_;
   if (waiting_senders_ > 0)
     room_.notify_all();
 }
@@ -261,12 +274,7 @@ bool peer::on_packet(detail::link& source, const packet_view& packet) {
   if (packet.token == well_known_token(well_known::request_credit)) {
     if (packet.payload.size() != 8)
       return fail(make_error_code(error::malformed_packet));
-    std::uint64_t used = 0;
-    {
-      std::lock_guard<adaptive_mutex> guard{mtx_};
-      used = credit_used_;
-    }
-    if (detail::load_le64(packet.payload.data()) > used)
+    if (detail::load_le64(packet.payload.data()) > credit_used_)
       return fail(make_error_code(error::malformed_packet)); // releases what we never sent
     on_credit(packet);
     return true;
@@ -320,11 +328,12 @@ void peer::send_ping(time_point now) {
 // -- network thread: connections ----------------------------------------------
 
 bool peer::wants_connection() const noexcept {
-  if (session_.key().valid() || session_.unacked_packets() > 0)
+  if (session_.key().valid() || session_.unacked_packets() > 0 || !staging_.empty() ||
+      !held_.empty())
     return true;
   {
     std::lock_guard<adaptive_mutex> guard{mtx_};
-    if (!outbox_.empty() || !held_.empty())
+    if (!outbox_.empty())
       return true;
   }
   return host_.monitor().tracked(address_) > 0;
@@ -474,11 +483,8 @@ bool peer::establish(std::unique_ptr<detail::link> l, const handshake& theirs) {
     drop_connection(resumed.error());
     return false;
   }
-  {
-    std::lock_guard<adaptive_mutex> guard{mtx_};
-    window_known_ = true;
-    their_window_ = theirs.request_window;
-  }
+  window_known_ = true;
+  their_window_ = theirs.request_window;
   if (!inbound_credit_)
     renew_credit_account();
   shm_allowed_ = shm_eligible(theirs);
@@ -527,12 +533,9 @@ void peer::reset_session() {
   session_ = reliable_session(
       session_limits{host_.config().replay_buffer_bytes, host_.config().max_packet_size});
   proposed_key_ = make_session_key(host_.random());
-  {
-    // Flow control starts over with the session, on both sides.
-    std::lock_guard<adaptive_mutex> guard{mtx_};
-    credit_used_ = 0;
-    credit_released_ = 0;
-  }
+  // Flow control starts over with the session, on both sides.
+  credit_used_ = 0;
+  credit_released_ = 0;
   if (inbound_credit_)
     renew_credit_account();
 }
@@ -541,7 +544,6 @@ void peer::restart_session() {
   auto unsent = session_.take_unwritten();
   host_.monitor().on_session_lost(address_);
   reset_session();
-  std::lock_guard<adaptive_mutex> guard{mtx_};
   // Requests that never left wait again for the new session's window, ahead
   // of later ones; the rest fits: it fit in the old session.
   for (auto it = unsent.rbegin(); it != unsent.rend(); ++it) {
@@ -554,6 +556,7 @@ void peer::restart_session() {
     if (!packet.request)
       (void)session_.push(std::move(packet.bytes));
   requests_held_.store(held_.size(), std::memory_order_relaxed);
+  publish_held();
 }
 
 void peer::tick(time_point now) {
@@ -596,9 +599,11 @@ void peer::shutdown() noexcept {
     closed_ = true;
     outbox_.clear();
     outbox_bytes_ = 0;
-    held_.clear();
-    held_bytes_ = 0;
+    held_bytes_published_ = 0;
   }
+  staging_.clear();
+  held_.clear();
+  held_bytes_ = 0;
   if (inbound_credit_)
     inbound_credit_->retire();
   room_.notify_all();

@@ -36,24 +36,24 @@ void peer::release_held_requests() {
   requests_held_.store(held_.size(), std::memory_order_relaxed);
 }
 
-void peer::drop_held() noexcept {
-  // Their calls failed with the session; nothing waits for these packets.
+void peer::publish_held() {
   std::lock_guard<adaptive_mutex> guard{mtx_};
-  held_.clear();
-  held_bytes_ = 0;
-  requests_held_.store(0, std::memory_order_relaxed);
+  held_bytes_published_ = held_bytes_;
   if (waiting_senders_ > 0)
     room_.notify_all();
 }
 
+void peer::drop_held() noexcept {
+  // Their calls failed with the session; nothing waits for these packets.
+  held_.clear();
+  held_bytes_ = 0;
+  requests_held_.store(0, std::memory_order_relaxed);
+  publish_held();
+}
+
 void peer::on_credit(const packet_view& packet) {
-  {
-    std::lock_guard<adaptive_mutex> guard{mtx_};
-    credit_released_ = std::max(credit_released_, detail::load_le64(packet.payload.data()));
-    release_held_requests();
-    if (waiting_senders_ > 0)
-      room_.notify_all();
-  }
+  credit_released_ = std::max(credit_released_, detail::load_le64(packet.payload.data()));
+  // flush() releases what the credit makes room for and tells the senders.
   flush();
 }
 

@@ -34,10 +34,10 @@ template <class T>
 [[nodiscard]] result<T> from_bytes(flow_transport& transport,
                                    std::span<const std::byte> bytes) noexcept {
   try {
-    auto handle = detail::unpack_untrusted(bytes);
+    detail::unpacked_payload unpacked{bytes};
     T value;
     detail::unpack_scope scope{transport};
-    handle.get().convert(value);
+    unpacked.get().convert(value);
     scope.commit();
     return value;
   } catch (...) {

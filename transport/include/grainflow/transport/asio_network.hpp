@@ -35,6 +35,13 @@ struct asio_network_config {
   /// come close together (its last sleep was under four times this long), so
   /// a quiet process does not spin; zero never polls.
   std::chrono::microseconds spin_before_sleep{50};
+  /// A yield of the spinning thread that takes longer than this gave the core
+  /// to a thread that keeps it (another process, a compiler): the cores are
+  /// busy, and spinning stops for `spin_pause_when_contended`, during which
+  /// the thread sleeps whenever it has no work (as with no spin at all). An
+  /// actor handling a packet gives the core back well within the limit.
+  std::chrono::microseconds spin_yield_limit{200};
+  std::chrono::microseconds spin_pause_when_contended{20'000};
 };
 
 /// Counters of an `asio_network`, for tests and monitoring. Each is a snapshot

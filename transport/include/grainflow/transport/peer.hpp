@@ -118,10 +118,12 @@ private:
   void on_ping(const packet_view& packet);
   void send_ping(time_point now);
   void move_outbox_to_session();
-  // Request flow control (mtx_ held): whether the peer meters our requests,
-  // and moving held requests into the session as its window allows.
+  // Request flow control: whether the peer meters our requests, moving held
+  // requests into the session as its window allows, and telling senders
+  // (mtx_ taken) what is held and that there may be room.
   bool meters_requests() const noexcept { return window_known_ && their_window_ > 0; }
   void release_held_requests();
+  void publish_held();
   void on_credit(const packet_view& packet);
   void send_credit();
   void post_credit();
@@ -150,24 +152,34 @@ private:
   // Senders blocked in send() on a full outbox: only then is room_ notified.
   std::size_t waiting_senders_ = 0;
   std::deque<outbound> outbox_;
+  // Bytes in outbox_ and staging_: what senders put in and the session has
+  // not taken yet.
   std::size_t outbox_bytes_ = 0;
-  // Requests the peer's window holds back, in order; their bytes count
-  // towards the outbox bound for senders of requests only.
-  std::deque<std::vector<std::byte>> held_;
-  std::size_t held_bytes_ = 0;
+  // held_bytes_ as last published by the network thread: requests the
+  // peer's window holds back count towards the outbox bound for senders of
+  // requests only.
+  std::size_t held_bytes_published_ = 0;
   // Requests this session delivered to us and not yet answered. Replaced on
   // the network thread (under mtx_, for stats()).
   intrusive_ptr<credit_account> inbound_credit_;
+  bool flush_posted_ = false;
+  bool closed_ = false;
+
+  // -- network thread only ----------------------------------------------------
+  // The outbox as the network thread took it, all at once, so that senders
+  // wait for the lock only as long as a swap takes: what the session could
+  // not take yet (a full replay buffer) waits here, ahead of newer packets.
+  std::deque<outbound> staging_;
+  // Requests the peer's window holds back, in order, and their bytes
+  // (published to senders as held_bytes_published_).
+  std::deque<std::vector<std::byte>> held_;
+  std::size_t held_bytes_ = 0;
   // The peer's request window (0: it does not meter), and this session's
   // request bytes put into the session and released by its credits.
   bool window_known_ = false;
   std::uint64_t their_window_ = 0;
   std::uint64_t credit_used_ = 0;
   std::uint64_t credit_released_ = 0;
-  bool flush_posted_ = false;
-  bool closed_ = false;
-
-  // -- network thread only ----------------------------------------------------
   reliable_session session_;
   uid proposed_key_;
   uid abandoned_key_;

@@ -54,8 +54,8 @@ decoded_request<Req> decode_request(flow_transport& transport,
                                     std::span<const std::byte> payload) noexcept {
   decoded_request<Req> out;
   try {
-    auto handle = unpack_untrusted(payload);
-    const msgpack::object& root = handle.get();
+    unpacked_payload unpacked{payload};
+    const msgpack::object& root = unpacked.get();
     if (root.type != msgpack::type::ARRAY || root.via.array.size != 3)
       return out;
     const msgpack::object* fields = root.via.array.ptr;
