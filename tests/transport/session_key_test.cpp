@@ -50,6 +50,25 @@ void handshake(side& dialer, side& acceptor) {
   EXPECT_EQ(dialer.read(acceptor.own, acceptor.hello()), answered);
 }
 
+// Both sides hold the session of `generation` between them.
+void expect_both_hold(const side& x, const side& y, std::uint64_t generation) {
+  EXPECT_EQ(x.key(), session_key_for(x.own, y.own, generation));
+  EXPECT_EQ(y.key(), x.key());
+}
+
+// Both dial at once: each accepts the other's hello, sent before either read
+// anything, then each reads the answer to its own dial. Both connections must
+// carry the same key.
+void crossing_handshakes(side& x, side& y) {
+  const auto x_hello = x.hello();
+  const auto y_hello = y.hello();
+  const auto at_y = y.read(x.own, x_hello);
+  const auto at_x = x.read(y.own, y_hello);
+  EXPECT_EQ(at_x, at_y);
+  EXPECT_EQ(x.read(y), at_x);
+  EXPECT_EQ(y.read(x), at_y);
+}
+
 TEST(session_key, the_pair_id_is_symmetric_and_never_zero) {
   EXPECT_EQ(session_pair_id(inc_a, inc_b), session_pair_id(inc_b, inc_a));
   EXPECT_NE(session_pair_id(inc_a, inc_b), session_pair_id(inc_a_restarted, inc_b));
@@ -70,23 +89,15 @@ TEST(session_key, a_first_handshake_starts_generation_zero_on_both_sides) {
   side a{inc_a};
   side b{inc_b};
   handshake(a, b);
-  EXPECT_EQ(a.key(), session_key_for(inc_a, inc_b, 0));
-  EXPECT_EQ(b.key(), a.key());
+  expect_both_hold(a, b, 0);
   EXPECT_EQ(a.restarts + b.restarts, 0);
 }
 
 TEST(session_key, crossing_first_handshakes_agree_without_a_restart) {
   side a{inc_a};
   side b{inc_b};
-  // Both dial; each accepts the other's hello (neither knew the other yet),
-  // then each reads the answer to its own dial.
-  const auto a_hello = a.hello();
-  const auto b_hello = b.hello();
-  const auto at_b = b.read(inc_a, a_hello);
-  const auto at_a = a.read(inc_b, b_hello);
-  EXPECT_EQ(at_a, at_b);
-  EXPECT_EQ(a.read(b), at_a);
-  EXPECT_EQ(b.read(a), at_b);
+  crossing_handshakes(a, b); // neither knew the other yet
+  EXPECT_EQ(a.key(), session_key_for(inc_a, inc_b, 0));
   EXPECT_EQ(a.restarts + b.restarts, 0);
 }
 
@@ -127,14 +138,9 @@ TEST(session_key, a_restarted_dialer_that_knew_nobody_is_settled_by_the_answer) 
   handshake(a, b);
   side a2{inc_a_restarted};
   // A2 dials before knowing B; B's resume attempt crosses it.
-  const auto a2_hello = a2.hello();
-  const auto b_hello = b.hello();
-  EXPECT_FALSE(a2_hello.valid());
-  const auto at_b = b.read(inc_a_restarted, a2_hello);
-  const auto at_a2 = a2.read(inc_b, b_hello);
-  EXPECT_EQ(at_a2, at_b);
-  EXPECT_EQ(b.read(a2), at_b);
-  EXPECT_EQ(a2.read(b), at_a2);
+  EXPECT_FALSE(a2.hello().valid());
+  crossing_handshakes(a2, b);
+  EXPECT_EQ(b.key(), session_key_for(inc_a_restarted, inc_b, 0));
   EXPECT_EQ(b.restarts, 1);
   EXPECT_EQ(a2.restarts, 0);
 }
@@ -150,8 +156,7 @@ TEST(session_key, a_session_one_side_gave_up_is_gone_on_both_sides) {
   handshake(b, a);
   EXPECT_EQ(b.restarts, 1);
   EXPECT_EQ(a.restarts, 0);
-  EXPECT_EQ(b.key(), a.key());
-  EXPECT_EQ(a.key(), session_key_for(inc_a, inc_b, 1));
+  expect_both_hold(a, b, 1);
 }
 
 TEST(session_key, crossing_handshakes_after_a_give_up_restart_the_other_side_once) {
@@ -159,14 +164,10 @@ TEST(session_key, crossing_handshakes_after_a_give_up_restart_the_other_side_onc
   side b{inc_b};
   handshake(a, b);
   a.standing.give_up();
-  const auto a_hello = a.hello();
-  const auto b_hello = b.hello();
-  b.read(inc_a, a_hello);
-  a.read(inc_b, b_hello);
-  EXPECT_EQ(a.read(b), b.read(a));
+  crossing_handshakes(a, b);
   EXPECT_EQ(b.restarts, 1);
   EXPECT_EQ(a.restarts, 0);
-  EXPECT_EQ(a.key(), session_key_for(inc_a, inc_b, 1));
+  expect_both_hold(a, b, 1);
 }
 
 TEST(session_key, both_sides_giving_up_meet_in_the_next_generation) {
@@ -177,8 +178,7 @@ TEST(session_key, both_sides_giving_up_meet_in_the_next_generation) {
   b.standing.give_up();
   handshake(a, b);
   EXPECT_EQ(a.restarts + b.restarts, 0); // both already failed their calls
-  EXPECT_EQ(a.key(), session_key_for(inc_a, inc_b, 1));
-  EXPECT_EQ(b.key(), a.key());
+  expect_both_hold(a, b, 1);
 }
 
 TEST(session_key, a_leftover_hello_names_no_session_or_an_older_one) {

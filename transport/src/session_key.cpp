@@ -1,34 +1,17 @@
 #include "grainflow/transport/session_key.hpp"
 
+#include "grainflow/endpoints/mix64.hpp"
+
 namespace grainflow {
-
-namespace {
-
-// splitmix64's finaliser (Steele, Lea, Flood 2014): every input bit moves
-// about half the output bits.
-constexpr std::uint64_t mix(std::uint64_t x) noexcept {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9u;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebu;
-  x ^= x >> 31;
-  return x;
-}
-
-constexpr bool less(const uid& x, const uid& y) noexcept {
-  return x.first != y.first ? x.first < y.first : x.second < y.second;
-}
-
-} // namespace
 
 // -- derivation ---------------------------------------------------------------
 
 std::uint64_t session_pair_id(const uid& a, const uid& b) noexcept {
-  const auto& lo = less(b, a) ? b : a;
-  const auto& hi = less(b, a) ? a : b;
+  const auto& lo = b < a ? b : a;
+  const auto& hi = b < a ? a : b;
   std::uint64_t h = 0x9e3779b97f4a7c15u;
   for (auto half : {lo.first, lo.second, hi.first, hi.second})
-    h = mix(h ^ half);
+    h = mix64(h ^ half);
   return h != 0 ? h : 1;
 }
 
