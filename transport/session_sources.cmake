@@ -4,4 +4,5 @@
 set(GRAINFLOW_TRANSPORT_SESSION_SOURCES
     src/handshake.cpp
     src/session_frame.cpp
+    src/session_key.cpp
     src/reliable_session.cpp)

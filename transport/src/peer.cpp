@@ -65,7 +65,6 @@ peer::peer(peer_host& host, network_address address)
     : host_(host)
     , address_(std::move(address))
     , session_(session_limits{host.config().replay_buffer_bytes, host.config().max_packet_size})
-    , proposed_key_(make_session_key(host.random()))
     , events_(std::make_unique<link_events>(*this))
     , disconnected_since_(host.clock().now())
     , next_connect_(disconnected_since_)
@@ -351,16 +350,13 @@ bool peer::accepts_inbound(const handshake& theirs) const noexcept {
   // The hello of the losing dial of such a race may arrive after the winning
   // connection established the session (even after it dropped again, when
   // the hello waited in an accept backlog): the other side abandoned that
-  // dial, but its hello — with the key it proposed before it learned ours —
-  // was already on its way. Adopting it would restart a session both
-  // processes still hold and fail its calls. So a hello from the incarnation
-  // we share a session with that names another key is refused, unless it is
-  // the key we gave up (establish() answers that with a fresh one). A peer
-  // that really gave our session up gets it resolved by our own dial: we hold
-  // a session, so we dial, and it answers that our key is the one it gave up.
+  // dial, but its hello — naming no session, or an older one — was already on
+  // its way. Answering it would replace the live connection with a dead one,
+  // so it is refused while a connection is up. (Without one, answering it is
+  // harmless: a hello that names no later session never changes ours.)
   // (Found by the simulator: rpc workload, seeds 13 and 431.)
-  return !(incarnation_ && *incarnation_ == theirs.incarnation && session_.key().valid() &&
-           theirs.session_key != session_.key() && theirs.session_key != abandoned_key_);
+  return !(active_ && is_leftover_hello(host_.local_hello().incarnation, standing_,
+                                        theirs.incarnation, theirs.session_key));
 }
 
 void peer::start_connect(time_point now) {
@@ -420,59 +416,31 @@ duration peer::jittered(duration base) const {
 
 handshake peer::hello_for_session() const {
   auto hello = host_.local_hello();
-  hello.session_key = session_.key().valid() ? session_.key() : proposed_key_;
+  hello.session_key = hello_session_key(hello.incarnation, standing_);
   hello.last_received_seq = session_.last_received();
   return hello;
 }
 
 bool peer::establish(std::unique_ptr<detail::link> l, const handshake& theirs) {
-  if (incarnation_ && *incarnation_ != theirs.incarnation) {
-    // The process at this address restarted: every call that may have reached
-    // the old one fails now rather than at a timeout; what never left goes to
-    // the new one (whose answer, for an old endpoint, is endpoint_not_found).
+  // Both sides settle on the same key by the same rule, whichever handshake
+  // arrives first or is lost (docs/protocol.md, "Session keys and resuming").
+  auto settled = settle_session(host_.local_hello().incarnation, standing_, theirs.incarnation,
+                                theirs.session_key);
+  if (settled.restart) {
+    // The process at this address restarted, or gave up the session we hold:
+    // every call that may have reached it fails now rather than at a timeout;
+    // what never left goes to the new session (whose answer, for an endpoint
+    // of a previous incarnation, is endpoint_not_found).
     restart_session();
-    abandoned_key_ = uid{};
   }
-  incarnation_ = theirs.incarnation;
+  standing_ = settled.next;
+  if (!session_.key().valid())
+    session_.set_key(settled.key);
   host_.note_incarnation(theirs.incarnation, address_);
-  std::uint64_t resume_from = theirs.last_received_seq;
+  const std::uint64_t resume_from = settled.replay_all ? 0 : theirs.last_received_seq;
   if (l->side() == detail::link::role::acceptor) {
-    if (session_.key().valid() && theirs.session_key == session_.key()) {
-      // Resume.
-    } else if ((abandoned_key_.valid() && theirs.session_key == abandoned_key_) ||
-               (!session_.key().valid() && theirs.last_received_seq > 0)) {
-      // They resume a session we gave up, or one we never had: answer with a
-      // fresh key so that they give it up.
-      session_.set_key(proposed_key_);
-      resume_from = 0;
-    } else if (!session_.key().valid()) {
-      // A fresh session takes the proposal of the side with the smaller
-      // address, whichever side dialed: a hello overtaken by the other
-      // side's (the losing dial of a race, taken late from an accept
-      // backlog) then cannot leave the two with different keys, which the
-      // next handshake would settle by restarting a session both hold.
-      // (Found by the simulator: rpc workload, seed 593.)
-      session_.set_key(address_ < host_.local_hello().canonical_address ? theirs.session_key
-                                                                        : proposed_key_);
-    } else {
-      // They lost the session we still hold.
-      restart_session();
-      session_.set_key(theirs.session_key);
-    }
     auto hello = encode_handshake(hello_for_session());
     l->conn().write(hello);
-  } else {
-    auto mine = session_.key().valid() ? session_.key() : proposed_key_;
-    if (theirs.session_key == mine) {
-      if (!session_.key().valid())
-        session_.set_key(mine);
-    } else if (!session_.key().valid()) {
-      session_.set_key(theirs.session_key);
-    } else {
-      restart_session();
-      session_.set_key(theirs.session_key);
-      resume_from = 0;
-    }
   }
   if (active_)
     drop_connection(make_error_code(error::connection_failed));
@@ -528,11 +496,9 @@ void peer::lose_session(std::error_code never_sent) {
 }
 
 void peer::reset_session() {
-  if (session_.key().valid())
-    abandoned_key_ = session_.key();
+  standing_.give_up();
   session_ = reliable_session(
       session_limits{host_.config().replay_buffer_bytes, host_.config().max_packet_size});
-  proposed_key_ = make_session_key(host_.random());
   // Flow control starts over with the session, on both sides.
   credit_used_ = 0;
   credit_released_ = 0;

@@ -13,7 +13,6 @@
 #include "grainflow/endpoints/error.hpp"
 #include "grainflow/transport/detail/little_endian.hpp"
 #include "grainflow/transport/planted_bug.hpp"
-#include "grainflow/transport/providers.hpp"
 
 // GRAINFLOW_SESSION_CHECK(expr, inv): in debug builds, aborts with the source
 // location and the invariant's name from reliable_session.spec.md when `expr`
@@ -65,15 +64,6 @@ namespace {
 }
 
 } // namespace
-
-uid make_session_key(random_provider& random) noexcept {
-  // Zero means "no session" on the wire; drawing it is a 2^-128 event, but a
-  // loop costs nothing and makes the contract unconditional.
-  uid key;
-  while (!key.valid())
-    key = uid{random.next_u64(), random.next_u64()};
-  return key;
-}
 
 // -- constructors -------------------------------------------------------------
 

@@ -16,7 +16,8 @@
 ///     4 canonical_address  network_address (nil or [family, bin, port])
 ///     5 caps.shared_memory bool
 ///     6 caps.host_id       uid
-///     7 session_key        uid, all zero for "no session"
+///     7 session_key        uid: [pair id, generation] (session_key.hpp), all
+///                          zero while the receiver's incarnation is unknown
 ///     8 last_received_seq  uint (u64)
 ///
 /// Later minor versions only append fields: a decoder requires the fields it
@@ -111,12 +112,15 @@ struct handshake {
   /// What the sender can do.
   capabilities caps;
 
-  /// The resume key of the session this connection continues; the zero uid
-  /// when the sender holds no session with the receiver.
+  /// The key of the session this connection continues, or of the one the
+  /// sender would start: derived from both incarnations and the pair's
+  /// generation (session_key.hpp); the zero uid while the sender does not
+  /// know the receiver's incarnation.
   uid session_key;
 
-  /// The highest reliable sequence number the sender has received in that
-  /// session (0 if none), so the receiver replays only what is missing.
+  /// The highest reliable sequence number the sender has received in the
+  /// session it holds (0 if none), so the receiver replays only what is
+  /// missing.
   std::uint64_t last_received_seq = 0;
 
   /// Since 1.1: the bytes of requests the sender accepts from the receiver

@@ -7,6 +7,7 @@
 #include "grainflow/transport/providers.hpp"
 #include "grainflow/transport/reliable_session.hpp"
 #include "grainflow/transport/request_credit.hpp"
+#include "grainflow/transport/session_key.hpp"
 
 #include <atomic>
 #include <condition_variable>
@@ -72,9 +73,8 @@ public:
 
   /// Whether an inbound connection from this peer, whose hello is `theirs`,
   /// is welcome now; false while our own dial has connected and awaits the
-  /// answer to its hello and our address is the smaller, and false for a
-  /// leftover of such a race that names another session than the live
-  /// connection carries.
+  /// answer to its hello and our address is the smaller, and false, while a
+  /// connection is up, for a leftover of such a race (is_leftover_hello).
   bool accepts_inbound(const handshake& theirs) const noexcept;
 
   /// Takes over an accepted connection whose hello has arrived.
@@ -181,9 +181,9 @@ private:
   std::uint64_t credit_used_ = 0;
   std::uint64_t credit_released_ = 0;
   reliable_session session_;
-  uid proposed_key_;
-  uid abandoned_key_;
-  std::optional<uid> incarnation_;
+  // The remote incarnation and the generation of our session with it; the
+  // session's key derives from them (session_key.hpp).
+  session_standing standing_;
   std::unique_ptr<detail::link> active_;
   std::unique_ptr<detail::link> dialing_;
   std::unique_ptr<link_events> events_;

@@ -38,8 +38,6 @@
 
 namespace grainflow {
 
-class random_provider;
-
 // -- session_limits -----------------------------------------------------------
 
 /// Bounds of one reliable session.
@@ -59,12 +57,6 @@ struct session_limits {
   /// reliable_frame_overhead) must fit it, or it could never be delivered.
   std::size_t max_packet_size = default_max_packet_size;
 };
-
-// -- free functions -----------------------------------------------------------
-
-/// Draws a fresh session (resume) key from `random`: 128 random bits, never
-/// the zero uid, which in a handshake means "no session".
-[[nodiscard]] uid make_session_key(random_provider& random) noexcept;
 
 // -- reliable_session ---------------------------------------------------------
 
