@@ -8,6 +8,9 @@
 #include <chrono>
 #include <system_error>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "grainflow/endpoints/error.hpp"
 #include "grainflow/transport/providers.hpp"
 
@@ -250,12 +253,17 @@ void asio_loop::run() noexcept {
   // come that fast, though: when the last sleep lasted much longer than the
   // spin, the line is quiet (pings, timers) and spinning would only burn a
   // core that other processes need.
+  //
+  // The sources (shared-memory links) are polled on the same turns: their
+  // messages are caught while the loop is awake, with no system call and no
+  // other thread, and before it blocks each source is asked whether it may.
   const auto spin = config_.spin_before_sleep;
   bool busy = false;
   auto last_work = std::chrono::steady_clock::now();
   while (!io_.stopped()) {
     if (busy) {
-      if (io_.poll() > 0) {
+      const std::size_t handled = io_.poll();
+      if (handled + poll_sources() > 0) {
         last_work = std::chrono::steady_clock::now();
         continue;
       }
@@ -265,6 +273,12 @@ void asio_loop::run() noexcept {
         std::this_thread::yield();
         continue;
       }
+    }
+    if (!sources_may_sleep()) {
+      poll_sources();
+      last_work = std::chrono::steady_clock::now();
+      busy = spin.count() > 0;
+      continue;
     }
     const auto asleep = std::chrono::steady_clock::now();
     if (io_.run_one() == 0)
@@ -308,6 +322,15 @@ void asio_loop::shut_down() noexcept {
     timer_index_.clear();
   }
   timer_.cancel();
+  // The sources' descriptors close with them; their aborted waits complete
+  // without touching the entries.
+  for (auto& entry : sources_) {
+    entry->source.reset();
+    if (entry->bell) {
+      std::error_code ignored;
+      entry->bell->close(ignored);
+    }
+  }
   // Resources may unregister (or new ones die) while callbacks are destroyed:
   // work on a snapshot that keeps each alive until all are shut down.
   std::vector<std::shared_ptr<loop_resource>> alive;
@@ -337,6 +360,92 @@ void asio_loop::add_resource(const std::shared_ptr<loop_resource>& resource) {
 
 void asio_loop::remove_resource(const loop_resource* resource) noexcept {
   resources_.erase(resource);
+}
+
+// -- sources ------------------------------------------------------------------
+
+void asio_loop::add_source(std::shared_ptr<loop_source> source, int wake_fd) {
+  assert(in_loop_context());
+  if (shut_down_)
+    return;
+  auto entry = std::make_unique<source_entry>();
+  entry->source = std::move(source);
+  if (wake_fd >= 0) {
+    // A duplicate: the descriptor closes with the entry, the source's own
+    // stays with its owner.
+    const int copy = ::fcntl(wake_fd, F_DUPFD_CLOEXEC, 0);
+    if (copy >= 0) {
+      std::error_code ec;
+      entry->bell.emplace(io_);
+      entry->bell->assign(copy, ec);
+      if (ec) {
+        ::close(copy);
+        entry->bell.reset();
+      }
+    }
+  }
+  auto* raw = entry.get();
+  sources_.push_back(std::move(entry));
+  wait_for_bell(*raw);
+}
+
+void asio_loop::wait_for_bell(source_entry& entry) {
+  if (!entry.bell)
+    return;
+  entry.bell->async_wait(
+      asio::posix::stream_descriptor::wait_read, [this, raw = &entry](const std::error_code& ec) {
+        // Aborted: the entry closed its descriptor and may
+        // be gone.
+        if (ec || shut_down_)
+          return;
+        std::uint64_t count = 0;
+        // Resets the eventfd; nonblocking, so nothing to
+        // wait for when another read took it already.
+        [[maybe_unused]] auto n = ::read(raw->bell->native_handle(), &count, sizeof count);
+        poll_one(*raw);
+        if (raw->source)
+          wait_for_bell(*raw);
+      });
+}
+
+bool asio_loop::poll_one(source_entry& entry) {
+  if (!entry.source)
+    return false;
+  switch (entry.source->poll()) {
+  case loop_source::status::worked:
+    return true;
+  case loop_source::status::idle:
+    return false;
+  case loop_source::status::finished:
+    break;
+  }
+  // Reaped by poll_sources(): the entry stays until no handler of its
+  // descriptor is pending.
+  entry.source.reset();
+  if (entry.bell) {
+    std::error_code ignored;
+    entry.bell->close(ignored);
+  }
+  sources_finished_ = true;
+  return false;
+}
+
+std::size_t asio_loop::poll_sources() {
+  std::size_t worked = 0;
+  // By index: a source may add another one while it runs.
+  for (std::size_t i = 0; i < sources_.size(); ++i)
+    worked += poll_one(*sources_[i]) ? 1 : 0;
+  if (std::exchange(sources_finished_, false))
+    std::erase_if(sources_, [](const auto& e) { return !e->source; });
+  return worked;
+}
+
+bool asio_loop::sources_may_sleep() {
+  bool may = true;
+  for (std::size_t i = 0; i < sources_.size(); ++i)
+    if (sources_[i]->source && !sources_[i]->source->before_sleep())
+      may = false;
+  return may;
 }
 
 } // namespace grainflow::detail
