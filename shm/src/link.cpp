@@ -210,7 +210,7 @@ void link::state::wake_local() noexcept {
     // now, so that it sees the stop and wakes the poller (INV-POLL-01).
     // seq_cst: as the poller's own announcement.
     poller_asleep.store(1, std::memory_order_seq_cst);
-    poller_asleep.notify_all();
+    ring_always(poller_bell);
   }
 }
 
@@ -230,8 +230,8 @@ link_stats link::state::stats() const noexcept {
   s.messages_received = messages_received.get();
   s.bytes_received = bytes_received.get();
   s.waits_for_room = waits_for_room.get();
-  s.receiver_sleeps = receiver_sleeps.get();
-  s.wakeups_issued = send_wakeups.get() + receive_wakeups.get();
+  s.receiver_sleeps = receiver_sleeps.get() + waker_sleeps.get();
+  s.wakeups_issued = send_wakeups.get() + receive_wakeups.get() + waker_wakeups.get();
   s.rejected_descriptors = rejected_descriptors.get();
   for (std::size_t i = 0; i < descriptor_fault_count; ++i)
     s.rejected_by_fault[i] = rejected_by_fault[i].get();

@@ -44,19 +44,24 @@ void link::state::waker_loop() noexcept {
   ::pthread_setname_np(::pthread_self(), "gf-shm-wake");
   for (;;) {
     // INV-POLL-01: stand in for the poller only while it sleeps. Acquire:
-    // pairs with the poller's seq_cst announcement; nothing else is read
-    // under it.
-    std::uint32_t asleep = poller_asleep.load(std::memory_order_acquire);
-    while (asleep == 0) {
-      poller_asleep.wait(0, std::memory_order_acquire);
-      asleep = poller_asleep.load(std::memory_order_acquire);
-    }
+    // the flag decides only whether to watch; the ring is read with the
+    // doorbell's own orders. The sleep's re-check is seq_cst against the
+    // poller's seq_cst exchange before it rings (INV-BELL-01).
+    // A stop ends the wait too: the stop's own announcement may have been
+    // cleared by the store below when a message came at the same time.
+    while (poller_asleep.load(std::memory_order_acquire) == 0 && !receiver_should_stop())
+      (void)sleep_unless(
+          poller_bell,
+          [this] {
+            return poller_asleep.load(std::memory_order_seq_cst) != 0 || receiver_should_stop();
+          },
+          config.max_sleep);
     bool slept = false;
     const auto outcome = wait_on(
         in.data, [this](std::memory_order o) { return probe_pending(o); },
         [this] { return receiver_should_stop(); }, clock::time_point::max(), &slept);
     if (slept)
-      receiver_sleeps.add();
+      waker_sleeps.add();
     // seq_cst, before the eventfd write: the poller that wakes from that
     // write announces its next sleep after it, so this clear never hides a
     // later announcement (INV-POLL-01). A clear that lands after an
@@ -66,9 +71,11 @@ void link::state::waker_loop() noexcept {
     const std::uint64_t one = 1;
     // Nonblocking: a full eventfd counter already means "poll".
     [[maybe_unused]] auto n = ::write(poll_wake.get(), &one, sizeof one);
-    receive_wakeups.add();
-    if (outcome != wait_outcome::ready)
-      return; // stopped: the poller reports it; a local close joins us
+    waker_wakeups.add();
+    // Stopped (also with messages left): the poller drains and reports it
+    // without us (prepare_sleep() then says "poll"); a local close joins us.
+    if (outcome != wait_outcome::ready || receiver_should_stop())
+      return;
   }
 }
 
@@ -82,7 +89,7 @@ bool link::state::prepare_sleep() noexcept {
   // seq_cst: the announcement before the re-check below (INV-POLL-01); the
   // waker then looks at the ring itself with INV-BELL-01's protocol.
   if (poller_asleep.exchange(1, std::memory_order_seq_cst) == 0)
-    poller_asleep.notify_one();
+    (void)ring(poller_bell);
   // Acquire: only saves a round through the waker; a message this misses is
   // seen by the waker's own probes.
   return probe_pending(std::memory_order_acquire) == readiness::not_ready &&

@@ -125,6 +125,10 @@ struct link::state {
   /// the data doorbell for it; 0 while it polls (INV-POLL-01).
   std::atomic<std::uint32_t> poller_asleep{0};
   static_assert(std::atomic<std::uint32_t>::is_always_lock_free, "the waker's flag is lock-free");
+  /// Where the waker sleeps while the poller is awake: a doorbell in this
+  /// process's memory, rung by prepare_sleep() and by a stop (INV-BELL-01
+  /// between the two threads; every sleep bounded by max_sleep).
+  bell poller_bell{};
   /// The thread that last called poll(), so that its sends keep draining
   /// while they wait for room (INV-POLL-02).
   std::atomic<std::thread::id> poller{};
@@ -151,9 +155,11 @@ struct link::state {
   // Written under send_mutex.
   detail::counter messages_sent, bytes_sent, waits_for_room, send_wakeups, rejected_returns,
       slots_reclaimed;
-  // Written by the receiver thread.
+  // Written by the receiver thread (or the poller).
   detail::counter messages_received, bytes_received, receiver_sleeps, receive_wakeups,
       rejected_descriptors;
+  // Written by the waker thread (polled mode).
+  detail::counter waker_sleeps, waker_wakeups;
   std::array<detail::counter, descriptor_fault_count> rejected_by_fault;
 
   /// The receiver thread (thread mode) or the waker thread (polled mode).

@@ -271,6 +271,10 @@ void asio_loop::run() noexcept {
         // Spinning must not keep a runnable thread of this process (the
         // actor that will produce the next packet) off a core.
         std::this_thread::yield();
+        // A source costs a load to look at, io_.poll() system calls: look
+        // at the sources once more, so their messages wait less.
+        if (poll_sources() > 0)
+          last_work = std::chrono::steady_clock::now();
         continue;
       }
     }
