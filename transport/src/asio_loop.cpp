@@ -372,7 +372,7 @@ void asio_loop::add_source(std::shared_ptr<loop_source> source, int wake_fd) {
   assert(in_loop_context());
   if (shut_down_)
     return;
-  auto entry = std::make_unique<source_entry>();
+  auto entry = std::make_shared<source_entry>();
   entry->source = std::move(source);
   if (wake_fd >= 0) {
     // A duplicate: the descriptor closes with the entry, the source's own
@@ -388,28 +388,29 @@ void asio_loop::add_source(std::shared_ptr<loop_source> source, int wake_fd) {
       }
     }
   }
-  auto* raw = entry.get();
-  sources_.push_back(std::move(entry));
-  wait_for_bell(*raw);
+  sources_.push_back(entry);
+  wait_for_bell(entry);
 }
 
-void asio_loop::wait_for_bell(source_entry& entry) {
-  if (!entry.bell)
+void asio_loop::wait_for_bell(const std::shared_ptr<source_entry>& entry) {
+  if (!entry->bell)
     return;
-  entry.bell->async_wait(
-      asio::posix::stream_descriptor::wait_read, [this, raw = &entry](const std::error_code& ec) {
-        // Aborted: the entry closed its descriptor and may
-        // be gone.
-        if (ec || shut_down_)
-          return;
-        std::uint64_t count = 0;
-        // Resets the eventfd; nonblocking, so nothing to
-        // wait for when another read took it already.
-        [[maybe_unused]] auto n = ::read(raw->bell->native_handle(), &count, sizeof count);
-        poll_one(*raw);
-        if (raw->source)
-          wait_for_bell(*raw);
-      });
+  // Weak: a wait that completed before its source finished may still be
+  // queued when the entry is reaped.
+  entry->bell->async_wait(asio::posix::stream_descriptor::wait_read,
+                          [this, weak = std::weak_ptr{entry}](const std::error_code& ec) {
+                            auto self = weak.lock();
+                            if (ec || shut_down_ || !self || !self->source)
+                              return;
+                            std::uint64_t count = 0;
+                            // Resets the eventfd; nonblocking, so nothing to
+                            // wait for when a read took it already.
+                            [[maybe_unused]] auto n =
+                                ::read(self->bell->native_handle(), &count, sizeof count);
+                            poll_one(*self);
+                            if (self->source)
+                              wait_for_bell(self);
+                          });
 }
 
 bool asio_loop::poll_one(source_entry& entry) {
@@ -423,8 +424,7 @@ bool asio_loop::poll_one(source_entry& entry) {
   case loop_source::status::finished:
     break;
   }
-  // Reaped by poll_sources(): the entry stays until no handler of its
-  // descriptor is pending.
+  // Reaped by poll_sources(), not here: a caller may hold the entry.
   entry.source.reset();
   if (entry.bell) {
     std::error_code ignored;

@@ -225,7 +225,7 @@ private:
   bool sources_may_sleep();
 
   /// Waits (asynchronously) for `entry`'s descriptor. Loop thread.
-  void wait_for_bell(source_entry& entry);
+  void wait_for_bell(const std::shared_ptr<source_entry>& entry);
 
   asio_network_config config_;
   counters counters_;
@@ -247,9 +247,9 @@ private:
   bool shut_down_ = false;
 
   // Loop thread only: the sources, and whether one finished since the last
-  // sweep. Entries are stable (the handlers of their descriptors point at
-  // them) and erased only by poll_sources(), after their descriptor closed.
-  std::vector<std::unique_ptr<source_entry>> sources_;
+  // sweep. Erased only by poll_sources(), after their descriptor closed; the
+  // handlers of their descriptors hold them weakly.
+  std::vector<std::shared_ptr<source_entry>> sources_;
   bool sources_finished_ = false;
 
   // Shared with posting threads, guarded by mtx_.
