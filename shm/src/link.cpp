@@ -10,6 +10,7 @@
 #include <cstring>
 #include <exception>
 #include <system_error>
+#include <thread>
 
 #include <fcntl.h>
 #include <sys/eventfd.h>
@@ -36,6 +37,19 @@ result<unique_fd> duplicate(int fd) noexcept {
   if (!copy.valid())
     return failure(detail::last_system_error());
   return copy;
+}
+
+/// Takes `lock` by `deadline`: try_lock, with naps of 50 us between tries.
+/// Only a send that finds another send holding the mutex naps; that one is
+/// itself waiting for room, so the naps cost nothing it would not wait anyway.
+bool lock_by(std::unique_lock<std::mutex>& lock, std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    if (lock.try_lock())
+      return true;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::microseconds{50});
+  }
 }
 
 /// What both factories need besides the segment: the liveness duplicate,
@@ -298,7 +312,7 @@ result<void> link::state::send(std::span<const std::byte> message, clock::time_p
   std::unique_lock lock{send_mutex, std::defer_lock};
   if (deadline == clock::time_point::max())
     lock.lock();
-  else if (!lock.try_lock_until(deadline))
+  else if (!lock_by(lock, deadline))
     return failure(code(error::timed_out));
   if (auto stopped = stopped_error()) {
     reclaim_locked();

@@ -100,7 +100,10 @@ struct link::state {
 
   // -- sending: guarded by send_mutex -----------------------------------------
 
-  std::timed_mutex send_mutex;
+  /// A plain mutex: a send with a deadline takes it with try_lock and
+  /// naps (link.cpp, lock_by), not with timed_mutex::try_lock_until, whose
+  /// pthread_mutex_clocklock ThreadSanitizer does not see.
+  std::mutex send_mutex;
   ring_producer<descriptor> out_ring;
   /// Our slab's slots coming back from the peer.
   ring_consumer<std::uint64_t> returns_in;

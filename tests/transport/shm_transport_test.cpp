@@ -175,9 +175,13 @@ TEST(shm_transport, large_packets_both_ways_at_once_fill_the_links_and_all_arriv
   // INV-POLL-02 through the transport: each network thread writes more than
   // the link's slots hold (16 MiB) while the other does the same; each keeps
   // taking the other's messages while it waits for room, so neither waits
-  // for the other, and no connection is given up.
-  networked a;
-  networked b;
+  // for the other, and no connection is given up. A deadlock would end in
+  // a send's deadline (2 s) and a second link; the connection timeout is
+  // long, so that a slow (sanitized) build's long flushes do not count.
+  transport_config patient;
+  patient.connection_timeout = std::chrono::seconds{30};
+  networked a{patient};
+  networked b{patient};
   ASSERT_TRUE(connect_over_shm(a, b));
   const auto large = [](std::uint64_t i) -> std::size_t { return 400'000 + i; };
   std::thread other{[&] { exchange(b, a, 60, large); }};

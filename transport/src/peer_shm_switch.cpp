@@ -285,6 +285,7 @@ bool peer::feed_shm(std::span<const std::byte> bytes) {
 
 bool peer::write_shm(std::span<const std::byte> bytes) {
   auto chunk = shm_->max_message_size();
+  const auto received_before = shm_->stats().messages_received;
   for (std::size_t at = 0; at < bytes.size(); at += chunk) {
     auto piece = bytes.subspan(at, std::min(chunk, bytes.size() - at));
     // A deadline: this is the network thread, and every other peer waits
@@ -298,6 +299,11 @@ bool peer::write_shm(std::span<const std::byte> bytes) {
     }
   }
   shm_bytes_sent_.fetch_add(bytes.size(), std::memory_order_relaxed);
+  // A polled link's send that waited for room took the peer's messages
+  // meanwhile (INV-POLL-02): they are decoded only after this flush, but
+  // they show the peer alive now, so a long flush does not time it out.
+  if (shm_->stats().messages_received != received_before)
+    shm_last_received_ = host_.clock().now();
   return true;
 }
 
