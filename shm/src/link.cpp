@@ -1,6 +1,7 @@
 // A link's life (create, open, close, failure) and its sending side. The
-// receiver thread is in link_receiver.cpp, the liveness thread in
-// link_monitor.cpp. Invariants: shm_link.spec.md.
+// receiver thread is in link_receiver.cpp, polled receiving in
+// link_poller.cpp, the liveness thread in link_monitor.cpp. Invariants:
+// shm_link.spec.md.
 
 #include "link_state.hpp"
 
@@ -9,6 +10,7 @@
 #include <cstring>
 #include <exception>
 #include <system_error>
+#include <thread>
 
 #include <fcntl.h>
 #include <sys/eventfd.h>
@@ -37,21 +39,41 @@ result<unique_fd> duplicate(int fd) noexcept {
   return copy;
 }
 
-/// What both factories need besides the segment: the liveness duplicate and
-/// the liveness thread's eventfd.
+/// Takes `lock` by `deadline`: try_lock, with naps of 50 us between tries.
+/// Only a send that finds another send holding the mutex naps; that one is
+/// itself waiting for room, so the naps cost nothing it would not wait anyway.
+bool lock_by(std::unique_lock<std::mutex>& lock, std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    if (lock.try_lock())
+      return true;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::microseconds{50});
+  }
+}
+
+/// What both factories need besides the segment: the liveness duplicate,
+/// the liveness thread's eventfd and, in polled mode, the poller's.
 struct local_fds {
   unique_fd liveness;
   unique_fd wake;
+  unique_fd poll_wake;
 };
 
-result<local_fds> make_local_fds(int liveness_fd) noexcept {
+result<local_fds> make_local_fds(int liveness_fd, receive_mode mode) noexcept {
   auto liveness = duplicate(liveness_fd);
   if (!liveness)
     return failure(liveness.error());
   unique_fd wake{::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};
   if (!wake.valid())
     return failure(detail::last_system_error());
-  return local_fds{std::move(liveness.value()), std::move(wake)};
+  unique_fd poll_wake;
+  if (mode == receive_mode::polled) {
+    poll_wake = unique_fd{::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};
+    if (!poll_wake.valid())
+      return failure(detail::last_system_error());
+  }
+  return local_fds{std::move(liveness.value()), std::move(wake), std::move(poll_wake)};
 }
 
 /// Claims `s` of `seg` for this process: epoch first (the claim itself, a
@@ -102,7 +124,8 @@ link::state::state(segment&& segment_in, side self_in, const link_config& config
 
 result<std::unique_ptr<link::state>>
 link::state::launch(segment&& seg, side self, const link_config& config, link_handlers handlers,
-                    detail::unique_fd liveness, detail::unique_fd wake, bool unlinked) {
+                    detail::unique_fd liveness, detail::unique_fd wake, detail::unique_fd poll_wake,
+                    bool unlinked) {
   std::unique_ptr<state> s;
   try {
     s = std::make_unique<state>(std::move(seg), self, config, std::move(handlers),
@@ -113,6 +136,7 @@ link::state::launch(segment&& seg, side self, const link_config& config, link_ha
     // after peer_timeout (INV-LIVE-02).
     return failure(std::make_error_code(std::errc::not_enough_memory));
   }
+  s->poll_wake = std::move(poll_wake);
   // Relaxed: no other thread of the link runs yet. The liveness thread
   // keeps watching the peer; this only makes stats() right from the start.
   s->unlinked.store(unlinked, std::memory_order_relaxed);
@@ -128,7 +152,10 @@ link::state::launch(segment&& seg, side self, const link_config& config, link_ha
 
 result<void> link::state::start() {
   try {
-    receiver = std::thread([this] { receive_loop(); });
+    if (config.receiving == receive_mode::polled)
+      receiver = std::thread([this] { waker_loop(); });
+    else
+      receiver = std::thread([this] { receive_loop(); });
     monitor = std::thread([this] { monitor_loop(); });
   } catch (const std::system_error& e) {
     return failure(e.code());
@@ -192,6 +219,13 @@ void link::state::wake_local() noexcept {
   const std::uint64_t one = 1;
   // Nonblocking: a full eventfd counter already means "wake up".
   [[maybe_unused]] auto n = ::write(wake.get(), &one, sizeof one);
+  if (config.receiving == receive_mode::polled) {
+    // The waker watches the bell only while the poller sleeps: make it look
+    // now, so that it sees the stop and wakes the poller (INV-POLL-01).
+    // seq_cst: as the poller's own announcement.
+    poller_asleep.store(1, std::memory_order_seq_cst);
+    ring_always(poller_bell);
+  }
 }
 
 void link::state::reclaim_locked() noexcept {
@@ -210,8 +244,8 @@ link_stats link::state::stats() const noexcept {
   s.messages_received = messages_received.get();
   s.bytes_received = bytes_received.get();
   s.waits_for_room = waits_for_room.get();
-  s.receiver_sleeps = receiver_sleeps.get();
-  s.wakeups_issued = send_wakeups.get() + receive_wakeups.get();
+  s.receiver_sleeps = receiver_sleeps.get() + waker_sleeps.get();
+  s.wakeups_issued = send_wakeups.get() + receive_wakeups.get() + waker_wakeups.get();
   s.rejected_descriptors = rejected_descriptors.get();
   for (std::size_t i = 0; i < descriptor_fault_count; ++i)
     s.rejected_by_fault[i] = rejected_by_fault[i].get();
@@ -278,13 +312,18 @@ result<void> link::state::send(std::span<const std::byte> message, clock::time_p
   std::unique_lock lock{send_mutex, std::defer_lock};
   if (deadline == clock::time_point::max())
     lock.lock();
-  else if (!lock.try_lock_until(deadline))
+  else if (!lock_by(lock, deadline))
     return failure(code(error::timed_out));
   if (auto stopped = stopped_error()) {
     reclaim_locked();
     return failure(stopped);
   }
-  const auto stop = [this] { return sender_should_stop(); };
+  const auto stop = [this] { return drain_while_waiting(); };
+  // The poller sleeps in short slices while it waits for room, so that the
+  // messages it must take meanwhile wait little (INV-POLL-02).
+  const clock::duration slice = config.receiving == receive_mode::polled && on_poller_thread()
+                                    ? clock::duration{std::chrono::microseconds{200}}
+                                    : clock::duration::zero();
   bool waited = false;
   // The ring entries of this message: an inline payload with its
   // continuations, or one slot descriptor.
@@ -301,7 +340,8 @@ result<void> link::state::send(std::span<const std::byte> message, clock::time_p
       waited = true;
       waits_for_room.add();
       const auto outcome = wait_on(
-          out.room, [this](std::memory_order o) { return probe_slot(o); }, stop, deadline);
+          out.room, [this](std::memory_order o) { return probe_slot(o); }, stop, deadline, nullptr,
+          slice);
       if (outcome != wait_outcome::ready)
         return failure(wait_error(outcome));
       ticket = pool.allocate();
@@ -320,7 +360,7 @@ result<void> link::state::send(std::span<const std::byte> message, clock::time_p
       waits_for_room.add();
     const auto outcome = wait_on(
         out.room, [this, count](std::memory_order o) { return probe_room(o, count); }, stop,
-        deadline);
+        deadline, nullptr, slice);
     if (outcome != wait_outcome::ready) {
       if (ticket)
         pool.cancel(*ticket);
@@ -360,7 +400,7 @@ link::~link() {
 result<std::unique_ptr<link>> link::create(const link_config& config, link_handlers handlers,
                                            int liveness_fd) {
   segment::remove_stale();
-  auto fds = make_local_fds(liveness_fd);
+  auto fds = make_local_fds(liveness_fd, config.receiving);
   if (!fds)
     return failure(fds.error());
   auto seg = segment::create(config.segment);
@@ -374,7 +414,8 @@ result<std::unique_ptr<link>> link::create(const link_config& config, link_handl
     return failure(protected_slab.error());
   }
   auto s = state::launch(std::move(seg.value()), side::creator, config, std::move(handlers),
-                         std::move(fds.value().liveness), std::move(fds.value().wake), false);
+                         std::move(fds.value().liveness), std::move(fds.value().wake),
+                         std::move(fds.value().poll_wake), false);
   if (!s) {
     (void)segment::unlink(name);
     return failure(s.error());
@@ -384,7 +425,7 @@ result<std::unique_ptr<link>> link::create(const link_config& config, link_handl
 
 result<std::unique_ptr<link>> link::open(std::string_view name, const link_config& config,
                                          link_handlers handlers, int liveness_fd) {
-  auto fds = make_local_fds(liveness_fd);
+  auto fds = make_local_fds(liveness_fd, config.receiving);
   if (!fds)
     return failure(fds.error());
   auto seg = segment::open(name);
@@ -402,7 +443,8 @@ result<std::unique_ptr<link>> link::open(std::string_view name, const link_confi
     return failure(p.error());
   }
   auto s = state::launch(std::move(seg.value()), side::opener, config, std::move(handlers),
-                         std::move(fds.value().liveness), std::move(fds.value().wake), true);
+                         std::move(fds.value().liveness), std::move(fds.value().wake),
+                         std::move(fds.value().poll_wake), true);
   if (!s)
     return failure(s.error());
   return std::unique_ptr<link>{new link{std::move(s.value())}};
@@ -439,6 +481,22 @@ result<void> link::send(std::span<const std::byte> message,
 
 void link::close() noexcept {
   state_->close();
+}
+
+std::size_t link::poll() noexcept {
+  GRAINFLOW_SHM_ALWAYS(state_->config.receiving == receive_mode::polled,
+                       "precondition: poll() on a polled link");
+  return state_->poll();
+}
+
+bool link::prepare_sleep() noexcept {
+  GRAINFLOW_SHM_ALWAYS(state_->config.receiving == receive_mode::polled,
+                       "precondition: prepare_sleep() on a polled link");
+  return state_->prepare_sleep();
+}
+
+int link::wake_fd() const noexcept {
+  return state_->poll_wake.valid() ? state_->poll_wake.get() : -1;
 }
 
 } // namespace grainflow::shm

@@ -1,8 +1,9 @@
 #pragma once
 
 // Internal to shm/ (never installed): everything of one end of a link, shared
-// by link.cpp (life and sending), link_receiver.cpp (the receiver thread)
-// and link_monitor.cpp (the liveness thread). Design and invariants:
+// by link.cpp (life and sending), link_receiver.cpp (the receiver thread),
+// link_poller.cpp (polled receiving and its waker thread) and
+// link_monitor.cpp (the liveness thread). Design and invariants:
 // shm_link.spec.md.
 
 #include "grainflow/endpoints/error.hpp"
@@ -90,19 +91,25 @@ struct link::state {
   detail::unique_fd liveness;
   /// An eventfd that wakes the liveness thread when the link stops.
   detail::unique_fd wake;
+  /// Polled mode: the eventfd the waker thread writes for the poller
+  /// (link::wake_fd()); invalid in thread mode.
+  detail::unique_fd poll_wake;
   /// The direction this end sends on, and the one it receives on.
   direction_block& out;
   direction_block& in;
 
   // -- sending: guarded by send_mutex -----------------------------------------
 
-  std::timed_mutex send_mutex;
+  /// A plain mutex: a send with a deadline takes it with try_lock and
+  /// naps (link.cpp, lock_by), not with timed_mutex::try_lock_until, whose
+  /// pthread_mutex_clocklock ThreadSanitizer does not see.
+  std::mutex send_mutex;
   ring_producer<descriptor> out_ring;
   /// Our slab's slots coming back from the peer.
   ring_consumer<std::uint64_t> returns_in;
   slot_pool pool;
 
-  // -- receiving: the receiver thread only ------------------------------------
+  // -- receiving: the receiver thread (thread mode) or the poller only --------
 
   ring_consumer<descriptor> in_ring;
   /// The peer's slots going back to it.
@@ -112,6 +119,22 @@ struct link::state {
   /// has room again while handlers run. Holds whole messages only.
   std::array<descriptor, 64> batch;
   static_assert(64 >= 1 + max_continuation_entries, "the largest inline message fits a batch");
+  /// Polled mode: on_failure was called (or the close made it moot).
+  bool failure_reported = false;
+
+  // -- polled mode: shared by the poller and the waker thread ----------------
+
+  /// 1 while the poller sleeps (or is about to) and wants the waker to watch
+  /// the data doorbell for it; 0 while it polls (INV-POLL-01).
+  std::atomic<std::uint32_t> poller_asleep{0};
+  static_assert(std::atomic<std::uint32_t>::is_always_lock_free, "the waker's flag is lock-free");
+  /// Where the waker sleeps while the poller is awake: a doorbell in this
+  /// process's memory, rung by prepare_sleep() and by a stop (INV-BELL-01
+  /// between the two threads; every sleep bounded by max_sleep).
+  bell poller_bell{};
+  /// The thread that last called poll(), so that its sends keep draining
+  /// while they wait for room (INV-POLL-02).
+  std::atomic<std::thread::id> poller{};
 
   // -- status -----------------------------------------------------------------
 
@@ -135,11 +158,14 @@ struct link::state {
   // Written under send_mutex.
   detail::counter messages_sent, bytes_sent, waits_for_room, send_wakeups, rejected_returns,
       slots_reclaimed;
-  // Written by the receiver thread.
+  // Written by the receiver thread (or the poller).
   detail::counter messages_received, bytes_received, receiver_sleeps, receive_wakeups,
       rejected_descriptors;
+  // Written by the waker thread (polled mode).
+  detail::counter waker_sleeps, waker_wakeups;
   std::array<detail::counter, descriptor_fault_count> rejected_by_fault;
 
+  /// The receiver thread (thread mode) or the waker thread (polled mode).
   std::thread receiver;
   std::thread monitor;
 
@@ -150,7 +176,8 @@ struct link::state {
   /// once).
   [[nodiscard]] static result<std::unique_ptr<state>>
   launch(segment&& seg, side self, const link_config& config, link_handlers handlers,
-         detail::unique_fd liveness, detail::unique_fd wake, bool unlinked);
+         detail::unique_fd liveness, detail::unique_fd wake, detail::unique_fd poll_wake,
+         bool unlinked);
 
   /// Starts the receiver and liveness threads. Errors: the system's.
   [[nodiscard]] result<void> start();
@@ -219,6 +246,28 @@ struct link::state {
   detail::readiness probe_messages(std::memory_order order) noexcept;
   bool receiver_should_stop() const noexcept;
 
+  // -- polled receiving (link_poller.cpp) -------------------------------------
+
+  /// See link::poll().
+  std::size_t poll() noexcept;
+  /// See link::prepare_sleep().
+  bool prepare_sleep() noexcept;
+  /// The waker thread of polled mode: watches the data doorbell while the
+  /// poller sleeps and writes poll_wake when a message comes or the link
+  /// stops.
+  void waker_loop() noexcept;
+  /// Delivers what the peer published before the failure, then calls
+  /// on_failure; once. Poller only.
+  void report_failure_once() noexcept;
+  /// The waker's look at the ring: shared indices only, never the poller's
+  /// cached ones.
+  detail::readiness probe_pending(std::memory_order order) const noexcept;
+  /// True on the thread that last polled.
+  bool on_poller_thread() const noexcept;
+  /// A sender's stop condition; on the poller's thread it also takes the
+  /// messages that came meanwhile (INV-POLL-02).
+  bool drain_while_waiting() noexcept;
+
   // -- liveness (link_monitor.cpp) --------------------------------------------
 
   void monitor_loop() noexcept;
@@ -231,15 +280,18 @@ struct link::state {
 
   /// Waits until `probe` says ready or broken, `stop()` says stop, or
   /// `deadline` passes: spins up to `config.spin`, then sleeps on `b` in
-  /// slices of at most `config.max_sleep`. Sets `*slept` if it slept.
+  /// slices of at most `slice` (`config.max_sleep` when zero). Sets
+  /// `*slept` if it slept.
   template <class Probe, class Stop>
   detail::wait_outcome wait_on(bell& b, Probe&& probe, Stop&& stop, clock::time_point deadline,
-                               bool* slept = nullptr) noexcept;
+                               bool* slept = nullptr,
+                               clock::duration slice = clock::duration::zero()) noexcept;
 };
 
 template <class Probe, class Stop>
 detail::wait_outcome link::state::wait_on(bell& b, Probe&& probe, Stop&& stop,
-                                          clock::time_point deadline, bool* slept) noexcept {
+                                          clock::time_point deadline, bool* slept,
+                                          clock::duration slice) noexcept {
   using detail::readiness;
   using detail::wait_outcome;
   const auto outcome_of = [](readiness r) {
@@ -266,10 +318,11 @@ detail::wait_outcome link::state::wait_on(bell& b, Probe&& probe, Stop&& stop,
     const auto now = clock::now();
     if (now >= deadline)
       return wait_outcome::timed_out;
-    const auto slice = std::min<clock::duration>(config.max_sleep, deadline - now);
+    const clock::duration longest = slice > clock::duration::zero() ? slice : config.max_sleep;
+    const auto this_sleep = std::min<clock::duration>(longest, deadline - now);
     const bool went = sleep_unless(
         b, [&] { return probe(std::memory_order_seq_cst) != readiness::not_ready || stop(); },
-        slice);
+        this_sleep);
     if (went && slept != nullptr)
       *slept = true;
     if (auto p = probe(std::memory_order_acquire); p != readiness::not_ready)

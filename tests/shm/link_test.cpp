@@ -29,26 +29,8 @@ link_config small_config() {
   return config;
 }
 
-/// Two ends of one link in this process.
-struct link_pair {
-  explicit link_pair(const link_config& config = small_config()) {
-    auto c = shm::link::create(config, creator_side.handlers(), sockets.a);
-    EXPECT_TRUE(c) << c.error().message();
-    creator = std::move(c.value());
-    auto o = shm::link::open(creator->name(), config, opener_side.handlers(), sockets.b);
-    EXPECT_TRUE(o) << o.error().message();
-    opener = std::move(o.value());
-  }
-
-  socket_pair sockets;
-  recorder creator_side;
-  recorder opener_side;
-  std::unique_ptr<shm::link> creator;
-  std::unique_ptr<shm::link> opener;
-};
-
 TEST(link, messages_of_every_size_arrive_in_order_both_ways) {
-  link_pair pair;
+  link_pair pair{small_config()};
   ASSERT_EQ(pair.creator->max_message_size(), 4096u);
   const std::vector<std::size_t> sizes = {0, 1, 55, 56, 57, 100, 120, 121, 248, 249, 4095, 4096};
   for (std::size_t i = 0; i < sizes.size(); ++i) {
@@ -74,7 +56,7 @@ TEST(link, messages_of_every_size_arrive_in_order_both_ways) {
 TEST(link, many_more_messages_than_ring_and_slots_all_arrive) {
   // INV-RING-04, INV-SLOT-07: a full ring and an empty pool make the sender
   // wait, never fail or drop.
-  link_pair pair;
+  link_pair pair{small_config()};
   constexpr std::size_t n = 2000;
   std::thread sender{[&] {
     for (std::size_t i = 0; i < n; ++i)
@@ -88,7 +70,7 @@ TEST(link, many_more_messages_than_ring_and_slots_all_arrive) {
 }
 
 TEST(link, a_message_larger_than_a_slot_is_refused) {
-  link_pair pair;
+  link_pair pair{small_config()};
   const auto sent = pair.creator->send(pattern(4097, 0));
   ASSERT_FALSE(sent);
   EXPECT_EQ(sent.error(), error::packet_too_large);
@@ -136,7 +118,7 @@ TEST(link, a_blocked_receiver_makes_senders_wait_until_their_deadline) {
 
 TEST(link, slots_come_back_so_large_messages_never_run_out) {
   // 4 slots, 500 large messages: each slot is reused ~125 times.
-  link_pair pair;
+  link_pair pair{small_config()};
   for (std::size_t i = 0; i < 500; ++i)
     ASSERT_TRUE(pair.creator->send(pattern(4096, i)));
   ASSERT_TRUE(pair.opener_side.wait_for_messages(500));
@@ -146,7 +128,7 @@ TEST(link, slots_come_back_so_large_messages_never_run_out) {
 
 TEST(link, close_fails_the_peer_after_delivering_what_was_sent) {
   // INV-LIVE-04.
-  link_pair pair;
+  link_pair pair{small_config()};
   ASSERT_TRUE(pair.creator->send(pattern(100, 1)));
   ASSERT_TRUE(pair.creator->send(pattern(10, 2)));
   pair.creator->close();

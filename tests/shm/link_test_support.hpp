@@ -92,6 +92,24 @@ struct socket_pair {
   int b = -1;
 };
 
+/// Two ends of one link in this process, both made with `config`.
+struct link_pair {
+  explicit link_pair(const link_config& config) {
+    auto c = shm::link::create(config, creator_side.handlers(), sockets.a);
+    EXPECT_TRUE(c) << c.error().message();
+    creator = std::move(c.value());
+    auto o = shm::link::open(creator->name(), config, opener_side.handlers(), sockets.b);
+    EXPECT_TRUE(o) << o.error().message();
+    opener = std::move(o.value());
+  }
+
+  socket_pair sockets;
+  recorder creator_side;
+  recorder opener_side;
+  std::unique_ptr<shm::link> creator;
+  std::unique_ptr<shm::link> opener;
+};
+
 /// True while /dev/shm holds `name` (with its leading '/').
 inline bool in_dev_shm(const std::string& name) {
   struct stat info {};

@@ -97,15 +97,20 @@ std::size_t shm_segments() {
   return n;
 }
 
-/// Sends `count` packets from a to b, every 50th larger than a slot (64 KiB)
-/// and every 7th a few hundred bytes; checks order, content and count.
-void exchange(networked& a, networked& b, std::uint64_t count) {
+/// Every 50th packet larger than a slot (64 KiB), every 7th a few hundred
+/// bytes, the rest 8.
+std::size_t mixed_size(std::uint64_t i) {
+  return i % 50 == 0 ? 200'000 + i : i % 7 == 0 ? 300 : 8;
+}
+
+/// Sends `count` packets of `size_of(i)` bytes from a to b; checks order,
+/// content and count.
+void exchange(networked& a, networked& b, std::uint64_t count,
+              std::size_t (*size_of)(std::uint64_t) = mixed_size) {
   auto receiver = make_intrusive<checking_receiver>();
   auto ep = b.transport->add_endpoint(receiver).value();
-  for (std::uint64_t i = 0; i < count; ++i) {
-    std::size_t size = i % 50 == 0 ? 200'000 + i : i % 7 == 0 ? 300 : 8;
-    ASSERT_TRUE(a.transport->send_packet(ep, packet(i, size)));
-  }
+  for (std::uint64_t i = 0; i < count; ++i)
+    ASSERT_TRUE(a.transport->send_packet(ep, packet(i, size_of(i))));
   ASSERT_TRUE(receiver->wait_for(count));
   auto values = receiver->values();
   ASSERT_EQ(values.size(), count);
@@ -114,17 +119,22 @@ void exchange(networked& a, networked& b, std::uint64_t count) {
   EXPECT_EQ(receiver->corrupt(), 0u);
 }
 
+/// Connects a to b with one packet and waits until both moved to the link.
+bool connect_over_shm(networked& a, networked& b) {
+  exchange(a, b, 1);
+  return eventually([&] {
+    auto pa = a.transport->peers();
+    auto pb = b.transport->peers();
+    return pa.size() == 1 && pb.size() == 1 && pa[0].shared_memory && pb[0].shared_memory;
+  });
+}
+
 TEST(shm_transport, peers_on_one_host_move_their_traffic_to_shared_memory) {
   {
     networked a;
     networked b;
     // Connect and let the switch happen, then send: all of it over the link.
-    exchange(a, b, 1);
-    ASSERT_TRUE(eventually([&] {
-      auto pa = a.transport->peers();
-      auto pb = b.transport->peers();
-      return pa.size() == 1 && pb.size() == 1 && pa[0].shared_memory && pb[0].shared_memory;
-    }));
+    ASSERT_TRUE(connect_over_shm(a, b));
     auto sent_before = a.transport->peers()[0].shm_bytes_sent;
     exchange(a, b, 2'000);
     auto pa = a.transport->peers()[0];
@@ -159,6 +169,27 @@ TEST(shm_transport, both_directions_use_the_link) {
   auto pb = b.transport->peers()[0];
   EXPECT_EQ(pa.shm_links, 1u);
   EXPECT_EQ(pb.shm_links, 1u);
+}
+
+TEST(shm_transport, large_packets_both_ways_at_once_fill_the_links_and_all_arrive) {
+  // INV-POLL-02 through the transport: each network thread writes more than
+  // the link's slots hold (16 MiB) while the other does the same; each keeps
+  // taking the other's messages while it waits for room, so neither waits
+  // for the other, and no connection is given up. A deadlock would end in
+  // a send's deadline (2 s) and a second link; the connection timeout is
+  // long, so that a slow (sanitized) build's long flushes do not count.
+  transport_config patient;
+  patient.connection_timeout = std::chrono::seconds{30};
+  networked a{patient};
+  networked b{patient};
+  ASSERT_TRUE(connect_over_shm(a, b));
+  const auto large = [](std::uint64_t i) -> std::size_t { return 400'000 + i; };
+  std::thread other{[&] { exchange(b, a, 60, large); }};
+  exchange(a, b, 60, large);
+  other.join();
+  EXPECT_EQ(a.transport->peers()[0].shm_links, 1u);
+  EXPECT_EQ(b.transport->peers()[0].shm_links, 1u);
+  EXPECT_TRUE(a.transport->peers()[0].shared_memory);
 }
 
 TEST(shm_transport, either_side_can_force_tcp) {

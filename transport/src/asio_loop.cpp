@@ -8,6 +8,9 @@
 #include <chrono>
 #include <system_error>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "grainflow/endpoints/error.hpp"
 #include "grainflow/transport/providers.hpp"
 
@@ -250,6 +253,10 @@ void asio_loop::run() noexcept {
   // come that fast, though: when the last sleep lasted much longer than the
   // spin, the line is quiet (pings, timers) and spinning would only burn a
   // core that other processes need.
+  //
+  // The sources (shared-memory links) are polled on the same turns: their
+  // messages are caught while the loop is awake, with no system call and no
+  // other thread, and before it blocks each source is asked whether it may.
   const auto spin = config_.spin_before_sleep;
   using clock = std::chrono::steady_clock;
   bool busy = false;
@@ -258,7 +265,8 @@ void asio_loop::run() noexcept {
   auto no_spin_until = last_work;
   while (!io_.stopped()) {
     if (busy) {
-      if (io_.poll() > 0) {
+      const std::size_t handled = io_.poll();
+      if (handled + poll_sources() > 0) {
         last_work = clock::now();
         continue;
       }
@@ -274,8 +282,18 @@ void asio_loop::run() noexcept {
         std::this_thread::yield();
         if (clock::now() - now > config_.spin_yield_limit)
           no_spin_until = clock::now() + config_.spin_pause_when_contended;
+        // A source costs a load to look at, io_.poll() system calls: look
+        // at the sources once more, so their messages wait less.
+        if (poll_sources() > 0)
+          last_work = clock::now();
         continue;
       }
+    }
+    if (!sources_may_sleep()) {
+      poll_sources();
+      last_work = clock::now();
+      busy = spin.count() > 0;
+      continue;
     }
     const auto asleep = clock::now();
     if (io_.run_one() == 0)
@@ -319,6 +337,15 @@ void asio_loop::shut_down() noexcept {
     timer_index_.clear();
   }
   timer_.cancel();
+  // The sources' descriptors close with them; their aborted waits complete
+  // without touching the entries.
+  for (auto& entry : sources_) {
+    entry->source.reset();
+    if (entry->bell) {
+      std::error_code ignored;
+      entry->bell->close(ignored);
+    }
+  }
   // Resources may unregister (or new ones die) while callbacks are destroyed:
   // work on a snapshot that keeps each alive until all are shut down.
   std::vector<std::shared_ptr<loop_resource>> alive;
@@ -348,6 +375,92 @@ void asio_loop::add_resource(const std::shared_ptr<loop_resource>& resource) {
 
 void asio_loop::remove_resource(const loop_resource* resource) noexcept {
   resources_.erase(resource);
+}
+
+// -- sources ------------------------------------------------------------------
+
+void asio_loop::add_source(std::shared_ptr<loop_source> source, int wake_fd) {
+  assert(in_loop_context());
+  if (shut_down_)
+    return;
+  auto entry = std::make_shared<source_entry>();
+  entry->source = std::move(source);
+  if (wake_fd >= 0) {
+    // A duplicate: the descriptor closes with the entry, the source's own
+    // stays with its owner.
+    const int copy = ::fcntl(wake_fd, F_DUPFD_CLOEXEC, 0);
+    if (copy >= 0) {
+      std::error_code ec;
+      entry->bell.emplace(io_);
+      entry->bell->assign(copy, ec);
+      if (ec) {
+        ::close(copy);
+        entry->bell.reset();
+      }
+    }
+  }
+  sources_.push_back(entry);
+  wait_for_bell(entry);
+}
+
+void asio_loop::wait_for_bell(const std::shared_ptr<source_entry>& entry) {
+  if (!entry->bell)
+    return;
+  // Weak: a wait that completed before its source finished may still be
+  // queued when the entry is reaped.
+  entry->bell->async_wait(asio::posix::stream_descriptor::wait_read,
+                          [this, weak = std::weak_ptr{entry}](const std::error_code& ec) {
+                            auto self = weak.lock();
+                            if (ec || shut_down_ || !self || !self->source)
+                              return;
+                            std::uint64_t count = 0;
+                            // Resets the eventfd; nonblocking, so nothing to
+                            // wait for when a read took it already.
+                            [[maybe_unused]] auto n =
+                                ::read(self->bell->native_handle(), &count, sizeof count);
+                            poll_one(*self);
+                            if (self->source)
+                              wait_for_bell(self);
+                          });
+}
+
+bool asio_loop::poll_one(source_entry& entry) {
+  if (!entry.source)
+    return false;
+  switch (entry.source->poll()) {
+  case loop_source::status::worked:
+    return true;
+  case loop_source::status::idle:
+    return false;
+  case loop_source::status::finished:
+    break;
+  }
+  // Reaped by poll_sources(), not here: a caller may hold the entry.
+  entry.source.reset();
+  if (entry.bell) {
+    std::error_code ignored;
+    entry.bell->close(ignored);
+  }
+  sources_finished_ = true;
+  return false;
+}
+
+std::size_t asio_loop::poll_sources() {
+  std::size_t worked = 0;
+  // By index: a source may add another one while it runs.
+  for (std::size_t i = 0; i < sources_.size(); ++i)
+    worked += poll_one(*sources_[i]) ? 1 : 0;
+  if (std::exchange(sources_finished_, false))
+    std::erase_if(sources_, [](const auto& e) { return !e->source; });
+  return worked;
+}
+
+bool asio_loop::sources_may_sleep() {
+  bool may = true;
+  for (std::size_t i = 0; i < sources_.size(); ++i)
+    if (sources_[i]->source && !sources_[i]->source->before_sleep())
+      may = false;
+  return may;
 }
 
 } // namespace grainflow::detail

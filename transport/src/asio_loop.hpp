@@ -15,6 +15,7 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/posix/stream_descriptor.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
@@ -81,6 +82,30 @@ protected:
   ~loop_resource() = default;
 };
 
+// -- sources the loop polls itself ----------------------------------------------
+
+/// Something the network thread polls itself rather than waiting for a
+/// handler: a shared-memory link's rings, which no socket announces. The loop
+/// polls each source on every turn of its poll-before-sleep window, asks each
+/// before it blocks, and polls it when its wake descriptor becomes readable.
+/// Every member runs on the loop thread.
+class loop_source {
+public:
+  /// What a poll found.
+  enum class status : std::uint8_t { idle, worked, finished };
+
+  virtual ~loop_source() = default;
+
+  /// Takes what is ready. `finished`: the source is done and the loop drops
+  /// it (closing its wake descriptor).
+  virtual status poll() = 0;
+
+  /// The loop is about to block: returns true if it may (the wake descriptor
+  /// will become readable for anything new), false when the source has work
+  /// now (the loop polls instead of sleeping).
+  virtual bool before_sleep() = 0;
+};
+
 // -- the loop -----------------------------------------------------------------------
 
 /// The io_context, the network thread, the executor (posted tasks and timers)
@@ -135,6 +160,15 @@ public:
   /// Unregisters `resource` (from its destructor). Loop context.
   void remove_resource(const loop_resource* resource) noexcept;
 
+  // -- sources ------------------------------------------------------------------
+
+  /// Adds `source`: polled on every turn of the poll-before-sleep window,
+  /// asked before the loop blocks, and polled when `wake_fd` (an eventfd the
+  /// loop duplicates and resets by reading it; -1 for none) becomes
+  /// readable. Kept until its poll() says finished or the loop shuts down.
+  /// Loop context.
+  void add_source(std::shared_ptr<loop_source> source, int wake_fd);
+
   // -- counters (relaxed: each is a statistic on its own) ------------------------
 
   struct counters {
@@ -174,6 +208,25 @@ private:
   /// Stops everything: see asio_network::stop(). Loop context.
   void shut_down() noexcept;
 
+  /// A source and the descriptor that wakes the loop for it.
+  struct source_entry {
+    std::shared_ptr<loop_source> source; // empty once finished
+    std::optional<asio::posix::stream_descriptor> bell;
+  };
+
+  /// Polls every source; returns how many found work. Drops the finished.
+  /// Loop thread.
+  std::size_t poll_sources();
+
+  /// Polls one source; true if it found work. Loop thread.
+  bool poll_one(source_entry& entry);
+
+  /// Asks every source whether the loop may block. Loop thread.
+  bool sources_may_sleep();
+
+  /// Waits (asynchronously) for `entry`'s descriptor. Loop thread.
+  void wait_for_bell(const std::shared_ptr<source_entry>& entry);
+
   asio_network_config config_;
   counters counters_;
 
@@ -192,6 +245,12 @@ private:
   std::optional<time_point> armed_at_;
   std::uint64_t timer_generation_ = 0;
   bool shut_down_ = false;
+
+  // Loop thread only: the sources, and whether one finished since the last
+  // sweep. Erased only by poll_sources(), after their descriptor closed; the
+  // handlers of their descriptors hold them weakly.
+  std::vector<std::shared_ptr<source_entry>> sources_;
+  bool sources_finished_ = false;
 
   // Shared with posting threads, guarded by mtx_.
   mutable adaptive_mutex mtx_;

@@ -2,6 +2,7 @@
 // both processes on one host (docs/protocol.md "Shared memory").
 #include "grainflow/transport/peer.hpp"
 
+#include "asio_loop.hpp"
 #include "link.hpp"
 #include "transport_log.hpp"
 
@@ -23,19 +24,28 @@ bool peer::shm_eligible(const handshake& theirs) const noexcept {
 
 namespace {
 
-shm::link_config shm_config(const transport_config& transport) {
+/// How long the network thread waits for room on a link before it gives the
+/// connection up: long enough for any live peer to take its messages, short
+/// enough that a stalled one does not stall every other peer for long.
+constexpr std::chrono::seconds shm_send_patience{2};
+
+shm::link_config shm_config(const transport_config& transport, bool polled) {
   shm::link_config config;
   config.spin = transport.shm_spin;
+  config.receiving = polled ? shm::receive_mode::polled : shm::receive_mode::thread;
   return config;
 }
 
-// The link's handlers run on its receiver thread: they copy and post to the
-// network thread, which owns the peer. `generation` names the link, so that
-// posts of a link already replaced are ignored.
-shm::link_handlers
-make_shm_handlers(executor& loop, std::weak_ptr<peer> weak, std::uint64_t generation,
-                  void (peer::*on_data)(std::uint64_t, std::vector<std::byte>, bool),
-                  void (peer::*on_failed)(std::uint64_t, std::error_code)) {
+using data_fn = void (peer::*)(std::uint64_t, std::vector<std::byte>, bool);
+using failed_fn = void (peer::*)(std::uint64_t, std::error_code);
+
+// Thread mode (an executor other than the Asio loop): the link's handlers run
+// on its receiver thread; they copy and post to the network thread, which
+// owns the peer. `generation` names the link, so that posts of a link
+// already replaced are ignored.
+shm::link_handlers make_shm_handlers(executor& loop, std::weak_ptr<peer> weak,
+                                     std::uint64_t generation, data_fn on_data,
+                                     failed_fn on_failed) {
   shm::link_handlers handlers;
   // Messages posted and not yet handled: the handler of the last one flushes.
   auto posted = std::make_shared<std::atomic<std::size_t>>(0);
@@ -59,15 +69,117 @@ make_shm_handlers(executor& loop, std::weak_ptr<peer> weak, std::uint64_t genera
   return handlers;
 }
 
+/// What a polled link and the loop source draining it share: the link
+/// (owned by the peer; valid while the inbox is alive, since the link's
+/// handlers own the inbox) and the bytes taken off it, not yet decoded.
+struct shm_inbox {
+  shm::link* link = nullptr;
+  std::vector<std::byte> bytes;
+};
+
+// Polled mode (the Asio loop): the network thread takes the messages off the
+// link itself, with no thread in between. The handlers only append to the
+// inbox (a handler of a polled link must not touch the link); the source
+// hands the inbox to the peer after each poll, outside the link.
+shm::link_handlers make_polled_handlers(const std::shared_ptr<shm_inbox>& inbox, executor& loop,
+                                        std::weak_ptr<peer> weak, std::uint64_t generation,
+                                        failed_fn on_failed) {
+  shm::link_handlers handlers;
+  handlers.on_message = [inbox](std::span<const std::byte> bytes) {
+    inbox->bytes.insert(inbox->bytes.end(), bytes.begin(), bytes.end());
+  };
+  // Called inside poll(): posted, so the peer may drop the link.
+  handlers.on_failure = [&loop, weak, generation, on_failed](std::error_code reason) {
+    loop.post([weak, generation, on_failed, reason] {
+      if (auto self = weak.lock())
+        ((*self).*on_failed)(generation, reason);
+    });
+  };
+  return handlers;
+}
+
+/// Drains one polled link on the network thread. Holds the peer and the
+/// inbox weakly: the link is alive while both are (the peer destroys links
+/// only on the network thread, which is the one running this).
+class shm_source final : public detail::loop_source {
+public:
+  shm_source(std::weak_ptr<peer> owner, std::weak_ptr<shm_inbox> inbox, std::uint64_t generation,
+             data_fn on_data)
+      : owner_(std::move(owner))
+      , inbox_(std::move(inbox))
+      , generation_(generation)
+      , on_data_(on_data) {}
+
+  status poll() override {
+    auto self = owner_.lock();
+    auto inbox = inbox_.lock();
+    if (!self || !inbox || inbox->link == nullptr)
+      return status::finished;
+    const std::size_t taken = inbox->link->poll();
+    if (inbox->bytes.empty())
+      return taken > 0 ? status::worked : status::idle;
+    // The peer may drop the link while it handles these bytes: the inbox
+    // (held here) outlives it, the link is not touched again.
+    ((*self).*on_data_)(generation_, std::exchange(inbox->bytes, {}), true);
+    return status::worked;
+  }
+
+  bool before_sleep() override {
+    auto self = owner_.lock();
+    auto inbox = inbox_.lock();
+    if (!self || !inbox || inbox->link == nullptr)
+      return true;
+    return inbox->bytes.empty() && inbox->link->prepare_sleep();
+  }
+
+private:
+  std::weak_ptr<peer> owner_;
+  std::weak_ptr<shm_inbox> inbox_;
+  std::uint64_t generation_;
+  data_fn on_data_;
+};
+
+/// The Asio loop, when the peer runs on one (the simulator's executor is
+/// not: its links keep their receiver thread).
+detail::asio_loop* polling_loop(executor& loop) noexcept {
+  return dynamic_cast<detail::asio_loop*>(&loop);
+}
+
+/// Creates (`name` empty) or opens a link for `owner`; in polled mode also
+/// registers the source that drains it.
+result<std::unique_ptr<shm::link>> start_link(const std::string& name, executor& loop,
+                                              const transport_config& transport,
+                                              std::weak_ptr<peer> owner, std::uint64_t generation,
+                                              data_fn on_data, failed_fn on_failed,
+                                              int liveness_fd) {
+  auto* polled = polling_loop(loop);
+  const auto config = shm_config(transport, polled != nullptr);
+  std::shared_ptr<shm_inbox> inbox;
+  shm::link_handlers handlers;
+  if (polled) {
+    inbox = std::make_shared<shm_inbox>();
+    handlers = make_polled_handlers(inbox, loop, owner, generation, on_failed);
+  } else {
+    handlers = make_shm_handlers(loop, owner, generation, on_data, on_failed);
+  }
+  auto made = name.empty() ? shm::link::create(config, std::move(handlers), liveness_fd)
+                           : shm::link::open(name, config, std::move(handlers), liveness_fd);
+  if (!made || !polled)
+    return made;
+  inbox->link = made.value().get();
+  polled->add_source(std::make_shared<shm_source>(owner, inbox, generation, on_data),
+                     made.value()->wake_fd());
+  return made;
+}
+
 } // namespace
 
 void peer::offer_shm() {
   drop_shm();
   auto generation = shm_generation_;
-  auto created = shm::link::create(shm_config(host_.config()),
-                                   make_shm_handlers(host_.loop(), weak_from_this(), generation,
-                                                     &peer::on_shm_data, &peer::on_shm_failed),
-                                   active_->conn().native_handle());
+  auto created =
+      start_link({}, host_.loop(), host_.config(), weak_from_this(), generation, &peer::on_shm_data,
+                 &peer::on_shm_failed, active_->conn().native_handle());
   if (!created) {
     detail::log_warning("no shared memory with %s: %s", address_.to_string().c_str(),
                         created.error().message().c_str());
@@ -90,10 +202,9 @@ void peer::on_shm_offer(const packet_view& packet) {
   drop_shm();
   auto generation = shm_generation_;
   std::string name(reinterpret_cast<const char*>(packet.payload.data()), packet.payload.size());
-  auto opened = shm::link::open(name, shm_config(host_.config()),
-                                make_shm_handlers(host_.loop(), weak_from_this(), generation,
-                                                  &peer::on_shm_data, &peer::on_shm_failed),
-                                active_->conn().native_handle());
+  auto opened =
+      start_link(name, host_.loop(), host_.config(), weak_from_this(), generation,
+                 &peer::on_shm_data, &peer::on_shm_failed, active_->conn().native_handle());
   if (!opened) {
     detail::log_warning("cannot open the shared memory %s offered: %s",
                         address_.to_string().c_str(), opened.error().message().c_str());
@@ -174,9 +285,13 @@ bool peer::feed_shm(std::span<const std::byte> bytes) {
 
 bool peer::write_shm(std::span<const std::byte> bytes) {
   auto chunk = shm_->max_message_size();
+  const auto received_before = shm_->stats().messages_received;
   for (std::size_t at = 0; at < bytes.size(); at += chunk) {
     auto piece = bytes.subspan(at, std::min(chunk, bytes.size() - at));
-    if (auto sent = shm_->send(piece); !sent) {
+    // A deadline: this is the network thread, and every other peer waits
+    // while it does.
+    const auto deadline = std::chrono::steady_clock::now() + shm_send_patience;
+    if (auto sent = shm_->send(piece, deadline); !sent) {
       detail::log_warning("shared memory to %s failed: %s", address_.to_string().c_str(),
                           sent.error().message().c_str());
       drop_connection(sent.error());
@@ -184,6 +299,11 @@ bool peer::write_shm(std::span<const std::byte> bytes) {
     }
   }
   shm_bytes_sent_.fetch_add(bytes.size(), std::memory_order_relaxed);
+  // A polled link's send that waited for room took the peer's messages
+  // meanwhile (INV-POLL-02): they are decoded only after this flush, but
+  // they show the peer alive now, so a long flush does not time it out.
+  if (shm_->stats().messages_received != received_before)
+    shm_last_received_ = host_.clock().now();
   return true;
 }
 
@@ -192,9 +312,11 @@ void peer::on_shm_failed(std::uint64_t generation, std::error_code reason) {
     return;
   if (shm_sending_ || shm_receiving_) {
     // Frames may be lost with it: the connection goes too, and the session
-    // resumes (or fails) on the next one, as after any broken connection.
-    detail::log_warning("shared memory with %s failed: %s", address_.to_string().c_str(),
-                        reason.message().c_str());
+    // resumes (or fails) on the next one, as after any broken connection. A
+    // peer that closed its end (a normal exit) is no failure worth a warning.
+    if (!shm_->stats().peer_closed)
+      detail::log_warning("shared memory with %s failed: %s", address_.to_string().c_str(),
+                          reason.message().c_str());
     drop_connection(reason);
   } else {
     drop_shm(); // never used: stay on the connection

@@ -43,6 +43,17 @@ struct segment_config {
 /// The largest segment either side creates or maps: 16 GiB.
 inline constexpr std::uint64_t max_segment_bytes = std::uint64_t{1} << 34;
 
+/// Who takes a link's incoming messages off its ring.
+enum class receive_mode : std::uint8_t {
+  /// The link's own receiver thread, which calls `on_message` (spins, then
+  /// sleeps on a futex).
+  thread,
+  /// The caller's thread, in `link::poll()`: no thread hand-off per message.
+  /// A waker thread watches the ring only while the poller sleeps, and wakes
+  /// it through `link::wake_fd()` (an eventfd to put into an event loop).
+  polled,
+};
+
 /// Everything a link needs: the geometry (used by the creating side only)
 /// and the timing of its threads (each side its own).
 struct link_config {
@@ -69,6 +80,8 @@ struct link_config {
   /// state again. Wakeups are explicit; this only bounds the damage of a
   /// peer that never rings.
   std::chrono::milliseconds max_sleep{100};
+  /// Who receives: the link's receiver thread, or the caller's in `poll()`.
+  receive_mode receiving = receive_mode::thread;
 };
 
 } // namespace grainflow::shm

@@ -21,14 +21,17 @@
 
 namespace grainflow::shm {
 
-/// What a link calls, always on its own receiver thread, one call at a time.
+/// What a link calls, one call at a time: on its own receiver thread, or in
+/// polled mode (`receive_mode::polled`) on the thread that calls
+/// `link::poll()`.
 struct link_handlers {
   /// Called for every message the peer sent, in the order sent. The span is
   /// valid only during the call: copy what must outlive it. For large
   /// messages it points into shared memory the peer wrote; a misbehaving peer
   /// could still change those bytes, so treat them as untrusted input (the
   /// transport checks each packet's CRC). Must not throw. May call `send`
-  /// (see there) and `close`, but must not destroy the link.
+  /// (see there) and `close`, but must not destroy the link. In polled
+  /// mode it must not call any member of the link: copy and return.
   std::function<void(std::span<const std::byte>)> on_message;
   /// Called once when the link stops for a reason other than a local
   /// `close()`: the peer closed its end or died, or broke the protocol. Every
@@ -60,7 +63,10 @@ struct link_handlers {
 /// gone.
 ///
 /// Threads: each link runs a receiver thread (spins briefly, then sleeps on
-/// a futex) and a liveness thread (wakes every heartbeat interval).
+/// a futex) and a liveness thread (wakes every heartbeat interval). In polled
+/// mode (`link_config::receiving`) the caller's thread receives in `poll()`
+/// instead, and the receiver thread becomes a waker that watches the ring
+/// only while that thread sleeps (shm_link.spec.md, "Polled receiving").
 class link {
 public:
   // -- constructors -----------------------------------------------------------
@@ -118,7 +124,9 @@ public:
   /// Thread-safe: senders on any thread are serialized by a mutex (the ring
   /// has one producer). Calling it from `on_message` is allowed, but a
   /// handler that waits for room while the peer's handler does the same
-  /// waits for the other forever; give such sends a deadline.
+  /// waits for the other forever; give such sends a deadline. In polled mode
+  /// a send on the poller's thread keeps polling while it waits for room, so
+  /// two pollers sending to each other do not wait for each other.
   ///
   /// Errors: `error::packet_too_large` (larger than max_message_size(); not
   /// sent), `error::connection_failed` (the peer is gone or broke the
@@ -138,6 +146,30 @@ public:
   /// if it is still there. Idempotent; thread-safe. Called from a handler it
   /// returns without waiting for the receiver thread (the destructor does).
   void close() noexcept;
+
+  // -- polled receiving (receive_mode::polled only) ----------------------------
+
+  /// Delivers every message that is ready (at most one ring's worth) through
+  /// `on_message`, on the calling thread, and returns how many. Once the
+  /// link stopped for a reason other than `close()`, delivers what the peer
+  /// published before and calls `on_failure`, once. Never blocks.
+  ///
+  /// One poller: call poll() and prepare_sleep() from one thread at a time
+  /// (an event loop's), never from a handler. Precondition: polled mode.
+  std::size_t poll() noexcept;
+
+  /// The poller is about to block until `wake_fd()` is readable. Returns
+  /// true when it may: from now on a new message (or the link stopping)
+  /// makes the descriptor readable. False when it must poll first (messages
+  /// are ready, or a failure waits to be reported). Precondition: polled
+  /// mode.
+  [[nodiscard]] bool prepare_sleep() noexcept;
+
+  /// Polled mode: an eventfd (nonblocking) that becomes readable after
+  /// `prepare_sleep()` returned true and a message came or the link stopped;
+  /// the poller reads 8 bytes to reset it, then polls. -1 in thread mode.
+  /// Owned by the link.
+  int wake_fd() const noexcept;
 
 private:
   /// Everything of one end (src/link_state.hpp).

@@ -19,9 +19,11 @@ struct link_stats {
   std::uint64_t bytes_received = 0;
   /// Sends that had to wait for ring room or a free slot (backpressure).
   std::uint64_t waits_for_room = 0;
-  /// Times the receiver thread went to sleep on its futex.
+  /// Times the receiver thread (in polled mode the waker) went to sleep on
+  /// its futex.
   std::uint64_t receiver_sleeps = 0;
-  /// FUTEX_WAKE calls this end issued to wake a sleeper.
+  /// FUTEX_WAKE calls this end issued to wake a sleeper, plus (polled mode)
+  /// the waker's eventfd writes that woke the poller.
   std::uint64_t wakeups_issued = 0;
   /// Descriptors from the peer that failed their checks (never delivered).
   std::uint64_t rejected_descriptors = 0;
