@@ -251,6 +251,8 @@ private:
   // handlers of their descriptors hold them weakly.
   std::vector<std::shared_ptr<source_entry>> sources_;
   bool sources_finished_ = false;
+  // The batch drain_posted() runs; empty between drains.
+  std::vector<unique_function<void()>> draining_;
 
   // Shared with posting threads, guarded by mtx_.
   mutable adaptive_mutex mtx_;

@@ -78,10 +78,11 @@ struct transport_config {
   /// shared-memory link once the TCP handshake showed that both sides can
   /// (docs/protocol.md, "Shared memory"); false forces TCP.
   bool use_shared_memory = true;
-  /// How long the link's receiver thread spins before it sleeps on a futex.
-  /// Zero by default: the network thread already polls before it sleeps,
-  /// and on a machine with few cores a second spinning thread per process
-  /// costs more than the futex wake-up it saves (grainflow-bench shm).
+  /// How long the link's waker spins before it sleeps on the futex doorbell
+  /// while the network thread sleeps (the network thread itself polls the
+  /// link while it is awake). Zero by default: on a machine with few cores
+  /// a second spinning thread per process costs more than the futex wake-up
+  /// it saves (grainflow-bench shm).
   std::chrono::microseconds shm_spin{0};
   /// How often the transport checks its peers' timers.
   duration tick_interval = std::chrono::milliseconds{50};
