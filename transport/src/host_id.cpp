@@ -1,14 +1,8 @@
 #include "host_id.hpp"
 
-#include <cerrno>
-#include <csignal>
 #include <cstdint>
-#include <ctime>
-#include <dirent.h>
 #include <fstream>
 #include <string>
-#include <string_view>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 namespace grainflow::detail {
@@ -47,39 +41,6 @@ uid local_host_id() noexcept {
   } catch (...) {
     return {};
   }
-}
-
-std::size_t remove_stale_segments(long min_age_seconds) noexcept {
-  constexpr std::string_view prefix = "grainflow-shm-";
-  std::size_t removed = 0;
-  DIR* dir = ::opendir("/dev/shm");
-  if (dir == nullptr)
-    return 0;
-  const auto now = std::time(nullptr);
-  while (auto* entry = ::readdir(dir)) {
-    std::string_view name{entry->d_name};
-    if (!name.starts_with(prefix))
-      continue;
-    auto rest = name.substr(prefix.size());
-    long pid = 0;
-    std::size_t digits = 0;
-    while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9' && digits < 10)
-      pid = pid * 10 + (rest[digits++] - '0');
-    if (digits == 0 || digits >= rest.size() || rest[digits] != '-' || pid <= 0)
-      continue;
-    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH)
-      continue; // alive (or not ours to judge)
-    struct stat info {};
-    if (::fstatat(::dirfd(dir), entry->d_name, &info, 0) != 0 ||
-        now - info.st_ctime < min_age_seconds)
-      continue;
-    std::string path(1, '/');
-    path.append(name);
-    if (::shm_unlink(path.c_str()) == 0)
-      ++removed;
-  }
-  ::closedir(dir);
-  return removed;
 }
 
 } // namespace grainflow::detail

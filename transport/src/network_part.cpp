@@ -5,6 +5,7 @@
 
 #include "grainflow/endpoints/error.hpp"
 #include "grainflow/endpoints/well_known.hpp"
+#include "grainflow/shm/segment.hpp"
 #include "grainflow/transport/detail/little_endian.hpp"
 
 #include <chrono>
@@ -75,7 +76,11 @@ result<network_address> flow_transport::network_part::start() {
   if (owner_.config_.use_shared_memory && network_.real_processes()) {
     hello_.caps.host_id = detail::local_host_id();
     hello_.caps.shared_memory = hello_.caps.host_id.valid();
-    detail::remove_stale_segments();
+    // A creator that died before its peer opened the segment leaves the
+    // name behind (nobody else knows it). The age keeps segments of a
+    // creator in another PID namespace, which looks dead from here, for
+    // their opener.
+    (void)shm::segment::remove_stale(std::chrono::seconds{30});
   }
   auto notices = owner_.endpoints_.insert_well_known(
       static_cast<std::uint64_t>(well_known::endpoint_not_found),
