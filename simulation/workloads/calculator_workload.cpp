@@ -7,6 +7,7 @@
 
 #include "workloads.hpp"
 
+#include "ledgered_workload.hpp"
 #include "workload_support.hpp"
 
 #include "calculator.hpp"
@@ -61,37 +62,10 @@ expectation expect(op o, std::int32_t a, std::int32_t b) {
   return {std::to_string(r), 0};
 }
 
-class calculator_workload final : public workload {
+class calculator_workload final : public ledgered_workload {
 public:
-  void setup(simulation& sim) override {
-    sim_ = &sim;
-    register_error_category(calc::calculator_category());
-    ledger_ = std::make_unique<call_ledger>(sim);
-    ledger_->set_judge([](const call_record& call) { return judge(call); });
-    for (std::size_t i = 0; i < servers; ++i)
-      sim.add_process({"calc-" + std::to_string(i), sim_transport_config(sim),
-                       [this](sim_process& p) { return boot_server(p); }});
-    for (std::size_t i = 0; i < clients; ++i)
-      sim.add_process({"client-" + std::to_string(i), sim_transport_config(sim),
-                       [this](sim_process& p) { return boot_client(p); }});
-  }
-
-  chaos_options chaos(simulation& sim) const override {
-    chaos_options options;
-    options.kills = true;
-    for (process_id id = 0; id < sim.process_count(); ++id)
-      options.killable.push_back(id);
-    return options;
-  }
-
-  bool done() const override { return issued_ == clients * calls_per_client && ledger_->settled(); }
-
-  std::string progress() const override {
-    return std::to_string(issued_) + " of " + std::to_string(clients * calls_per_client) +
-           " calls issued; " + ledger_->progress();
-  }
-
-  void check(simulation&) override { ledger_->check_at_rest(); }
+  calculator_workload()
+      : ledgered_workload("calc", servers, clients, calls_per_client) {}
 
   std::vector<std::string> coverage_goals() const override {
     return {"calls.answered",          "calls.timed_out",
@@ -102,7 +76,9 @@ public:
   }
 
 private:
-  static std::string judge(const call_record& call) {
+  void prepare() override { register_error_category(calc::calculator_category()); }
+
+  std::string judge(const call_record& call) const override {
     if (call.ok)
       return call.tag == 0 ? std::string{} : "a value where the calculator must fail";
     if (call.error.category() != calc::calculator_category())
@@ -115,7 +91,7 @@ private:
 
   // -- servers ----------------------------------------------------------------
 
-  std::unique_ptr<process_role> boot_server(sim_process& p) {
+  std::unique_ptr<process_role> boot_server(sim_process& p) override {
     const auto index = p.id();
     auto role = std::make_unique<actors_role>([this, index] { directory_[index].up = false; });
     auto calculator = p.system().spawn(calc::calculator_server);
@@ -147,7 +123,7 @@ private:
 
   // -- clients ----------------------------------------------------------------
 
-  std::unique_ptr<process_role> boot_client(sim_process& p) {
+  std::unique_ptr<process_role> boot_client(sim_process& p) override {
     auto role = std::make_unique<actors_role>([this, id = p.id()] {
       ledger_->abandon_calls_of(id);
       in_flight_[id - servers] = 0;
@@ -242,12 +218,9 @@ private:
     });
   }
 
-  simulation* sim_ = nullptr;
-  std::unique_ptr<call_ledger> ledger_;
   std::array<service_entry, servers> directory_{};
   std::array<std::size_t, clients> issued_by_{};
   std::array<std::size_t, clients> in_flight_{};
-  std::size_t issued_ = 0;
 };
 
 } // namespace

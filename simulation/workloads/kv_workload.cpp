@@ -9,6 +9,7 @@
 
 #include "workloads.hpp"
 
+#include "ledgered_workload.hpp"
 #include "workload_support.hpp"
 
 #include "kv.hpp"
@@ -51,37 +52,10 @@ std::pair<std::string, std::uint64_t> untag(const std::string& key) {
 /// What an answer must be, set by the shard's front when it handles it.
 constexpr std::int64_t expect_not_found = 1;
 
-class kv_workload final : public workload {
+class kv_workload final : public ledgered_workload {
 public:
-  void setup(simulation& sim) override {
-    sim_ = &sim;
-    kv::register_errors();
-    ledger_ = std::make_unique<call_ledger>(sim);
-    ledger_->set_judge([](const call_record& call) { return judge(call); });
-    for (std::size_t i = 0; i < shards; ++i)
-      sim.add_process({"kv-" + std::to_string(i), sim_transport_config(sim),
-                       [this](sim_process& p) { return boot_shard(p); }});
-    for (std::size_t i = 0; i < clients; ++i)
-      sim.add_process({"client-" + std::to_string(i), sim_transport_config(sim),
-                       [this](sim_process& p) { return boot_client(p); }});
-  }
-
-  chaos_options chaos(simulation& sim) const override {
-    chaos_options options;
-    options.kills = true;
-    for (process_id id = 0; id < sim.process_count(); ++id)
-      options.killable.push_back(id);
-    return options;
-  }
-
-  bool done() const override { return issued_ == clients * calls_per_client && ledger_->settled(); }
-
-  std::string progress() const override {
-    return std::to_string(issued_) + " of " + std::to_string(clients * calls_per_client) +
-           " calls issued; " + ledger_->progress();
-  }
-
-  void check(simulation&) override { ledger_->check_at_rest(); }
+  kv_workload()
+      : ledgered_workload("kv", shards, clients, calls_per_client) {}
 
   std::vector<std::string> coverage_goals() const override {
     return {"calls.answered",    "calls.timed_out", "calls.target_died", "calls.abandoned",
@@ -89,7 +63,9 @@ public:
   }
 
 private:
-  static std::string judge(const call_record& call) {
+  void prepare() override { kv::register_errors(); }
+
+  std::string judge(const call_record& call) const override {
     if (call.ok)
       return call.tag == expect_not_found ? "a value where the key was not there" : "";
     if (call.error == kv::kv_error::not_found)
@@ -102,7 +78,7 @@ private:
   /// One shard life's model: the store's contents, in its handling order.
   using model = std::map<std::string, std::string>;
 
-  std::unique_ptr<process_role> boot_shard(sim_process& p) {
+  std::unique_ptr<process_role> boot_server(sim_process& p) override {
     const auto index = p.id();
     auto role = std::make_unique<actors_role>([this, index] { directory_[index].up = false; });
     auto store = p.system().spawn(kv::store_server);
@@ -154,7 +130,7 @@ private:
 
   // -- clients ----------------------------------------------------------------
 
-  std::unique_ptr<process_role> boot_client(sim_process& p) {
+  std::unique_ptr<process_role> boot_client(sim_process& p) override {
     auto role = std::make_unique<actors_role>([this, id = p.id()] {
       ledger_->abandon_calls_of(id);
       in_flight_[id - shards] = 0;
@@ -222,13 +198,10 @@ private:
     });
   }
 
-  simulation* sim_ = nullptr;
-  std::unique_ptr<call_ledger> ledger_;
   std::array<service_entry, shards> directory_{};
   std::array<std::size_t, clients> issued_by_{};
   std::array<std::size_t, clients> in_flight_{};
   std::array<std::string, clients> last_put_by_{};
-  std::size_t issued_ = 0;
 };
 
 } // namespace
