@@ -1,5 +1,7 @@
 #include "grainflow/actors/caf_binding.hpp"
 
+#include "network_execution_unit.hpp"
+
 #include <caf/actor_control_block.hpp>
 #include <caf/execution_unit.hpp>
 #include <caf/policy/work_stealing.hpp>
@@ -28,7 +30,8 @@ caf::execution_unit* enqueue_context(const caf::strong_actor_ptr& target) noexce
   auto* worker = this_thread_worker;
   if (worker != nullptr && &worker->system() == target->home_system)
     return worker;
-  return nullptr;
+  // On the network thread: the actor runs there, after this delivery.
+  return network_execution_unit::on_this_thread(target->home_system);
 }
 
 void stop_actor(const caf::strong_actor_ptr& actor) noexcept {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "network_execution_unit.hpp"
+
 #include "grainflow/actors/name_registry.hpp"
 
 #include "grainflow/transport/asio_network.hpp"
@@ -13,7 +15,13 @@ node::node(caf::actor_system_config& actor_config, transport_config transport,
            transport_providers providers)
     : network_(providers.network)
     , transport_(std::move(transport), std::move(providers))
-    , system_(actor_config) {}
+    , system_(actor_config) {
+  if (network_) {
+    network_unit_ = std::make_shared<detail::network_execution_unit>(
+        system_, network_->loop(), detail::network_execution_unit::limits{});
+    network_unit_->attach();
+  }
+}
 
 transport_config to_transport_config(const node_config& config) {
   transport_config transport;
@@ -84,6 +92,8 @@ node::~node() {
   // (broken_promise, not a timeout); then the connections close.
   transport_.stop_serving();
   system_.await_all_actors_done();
+  if (network_unit_)
+    network_unit_->detach();
   transport_.close();
 }
 

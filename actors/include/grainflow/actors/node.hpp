@@ -11,6 +11,9 @@
 namespace grainflow {
 
 class name_registry;
+namespace detail {
+class network_execution_unit;
+} // namespace detail
 
 /// The transport settings a node config asks for.
 transport_config to_transport_config(const node_config& config);
@@ -67,6 +70,8 @@ private:
   std::shared_ptr<network_provider> network_;
   flow_transport transport_;
   caf::actor_system system_;
+  // Runs, on the network thread, the actors its deliveries wake.
+  std::shared_ptr<detail::network_execution_unit> network_unit_;
   std::unique_ptr<name_registry> names_;
 };
 

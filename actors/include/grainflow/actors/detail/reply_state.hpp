@@ -1,5 +1,7 @@
 #pragma once
 
+#include "grainflow/actors/detail/misuse.hpp"
+#include "grainflow/actors/detail/network_thread.hpp"
 #include "grainflow/actors/detail/promise_core.hpp"
 #include "grainflow/actors/detail/reply_codec.hpp"
 #include "grainflow/endpoints/intrusive_ptr.hpp"
@@ -149,6 +151,12 @@ public:
     std::unique_lock<std::mutex> lock{mtx_};
     // acquire: pairs with resolve()'s release of value_.
     auto has_value = [this] { return phase_.load(std::memory_order_acquire) == phase_value; };
+    if (!has_value() && actors_run_on_this_thread()) {
+      lock.unlock();
+      report_misuse("reply_future::get() in an actor the network thread runs: use then()");
+      resolve(make_error_code(std::errc::resource_deadlock_would_occur));
+      lock.lock();
+    }
     if (effective && !ready_.wait_until(lock, *effective, has_value)) {
       lock.unlock();
       resolve(error::timed_out);
