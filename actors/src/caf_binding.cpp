@@ -15,15 +15,21 @@ namespace {
 // The CAF worker this thread runs, once grainflow code has run inside an
 // actor on it; null on every other thread.
 thread_local caf::execution_unit* this_thread_worker = nullptr;
+thread_local const caf::execution_unit* this_thread_non_worker = nullptr;
 
 } // namespace
 
 void note_worker(caf::execution_unit* context) noexcept {
   // Only a scheduler worker is tied to its thread; a detached actor's
   // context is not one, and recording it would be wrong for the next actor.
-  if (this_thread_worker == nullptr && context != nullptr &&
-      dynamic_cast<caf::scheduler::worker<caf::policy::work_stealing>*>(context) != nullptr)
+  // The last context found not to be a worker (the network thread's unit,
+  // which runs an actor's every call there) skips the dynamic_cast.
+  if (this_thread_worker != nullptr || context == nullptr || context == this_thread_non_worker)
+    return;
+  if (dynamic_cast<caf::scheduler::worker<caf::policy::work_stealing>*>(context) != nullptr)
     this_thread_worker = context;
+  else
+    this_thread_non_worker = context;
 }
 
 caf::execution_unit* enqueue_context(const caf::strong_actor_ptr& target) noexcept {

@@ -62,7 +62,7 @@ void network_execution_unit::exec_later(caf::resumable* job) {
     hand_to_scheduler(job);
     return;
   }
-  enqueue({job, 0});
+  enqueue({job, {}});
 }
 
 void network_execution_unit::enqueue(queued_job next) {
@@ -79,7 +79,7 @@ void network_execution_unit::run_queued() {
   // the network gets its turn in between.
   running_.swap(queued_);
   for (std::size_t i = 0; i < running_.size(); ++i) {
-    auto [job, runs] = running_[i];
+    auto [job, streak] = running_[i];
     const auto started = clock::now();
     if (detached_.load(std::memory_order_relaxed) || started >= deadline) {
       hand_to_scheduler(job);
@@ -88,11 +88,12 @@ void network_execution_unit::run_queued() {
     switch (job->resume(this, bounds_.max_throughput)) {
     case caf::resumable::resume_later:
       // More messages than one run may take: the rest in the next turn, so
-      // what this run sent leaves first. After a few such runs, or a run
-      // that alone took the turn's budget, a worker goes on with them.
-      // Either keeps the reference the enqueue added.
-      if (runs + 1 < bounds_.max_runs && clock::now() - started < bounds_.turn_budget)
-        enqueue({job, runs + 1});
+      // what this run sent leaves first. Once such runs in a row took the
+      // streak's budget, a worker goes on with them. Either keeps the
+      // reference the enqueue added.
+      streak += clock::now() - started;
+      if (streak < bounds_.streak_budget)
+        enqueue({job, streak});
       else
         hand_to_scheduler(job);
       break;

@@ -23,9 +23,10 @@ namespace grainflow::detail {
 /// so such an actor lands here instead of in the CAF scheduler. The unit runs
 /// it after the current network handler, for at most `max_throughput`
 /// messages per run; the network gets a turn between runs. An actor that
-/// still has messages after `max_runs` runs in a row, and every actor left
-/// once a turn has used up `turn_budget`, goes to the CAF scheduler, so a
-/// busy actor cannot keep the thread from the network for long. A handler
+/// still has messages after running for `streak_budget` in a row, and every
+/// actor left once a turn has used up `turn_budget`, goes to the CAF
+/// scheduler, so a busy actor cannot keep the thread from the network for
+/// long. A handler
 /// must not block on the network thread: reply_future::get() there fails at
 /// once with resource_deadlock_would_occur (see actors_run_on_this_thread).
 ///
@@ -40,12 +41,14 @@ public:
     /// Small on purpose: between two runs the answers of the first leave, so
     /// the caller works on them while this process handles the rest. With
     /// everything in one run the two processes took turns, each idle while
-    /// the other worked: a depth-64 exchange on two cores ran at ~200k
-    /// requests/s with 64 per run, ~270k with 32, ~430-470k with 16.
+    /// the other worked. A depth-64 exchange of 1M get_reply calls between
+    /// two processes on two cores made ~200k requests/s with 64 per run,
+    /// ~270k with 32, ~430-450k with 16, ~280-310k with 8 (more, smaller
+    /// writes).
     std::size_t max_throughput = 16;
-    /// Runs in a row an actor with messages left gets before it goes to the
-    /// CAF scheduler.
-    std::size_t max_runs = 8;
+    /// Time an actor may run inline in a row, each run ending with messages
+    /// left, before it goes to the CAF scheduler.
+    std::chrono::microseconds streak_budget{2000};
     /// Time one turn of inline runs may take before the actors still waiting
     /// go to the CAF scheduler.
     std::chrono::microseconds turn_budget{500};
@@ -71,8 +74,9 @@ public:
 private:
   struct queued_job {
     caf::resumable* job;
-    // Inline runs this job had in a row, each ending with messages left.
-    std::size_t runs;
+    // Time of the inline runs this job had in a row, each ending with
+    // messages left.
+    std::chrono::steady_clock::duration streak;
   };
 
   void run_queued();
