@@ -1,12 +1,14 @@
 #include "network_execution_unit.hpp"
 
 #include "grainflow/actors/detail/network_thread.hpp"
+#include "grainflow/transport/detail/log_warning.hpp"
 
 #include <caf/actor_system.hpp>
+#include <caf/logger.hpp>
 #include <caf/resumable.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>
 
-#include <cassert>
+#include <future>
 
 namespace grainflow::detail {
 
@@ -29,9 +31,10 @@ network_execution_unit::network_execution_unit(caf::actor_system& system, execut
     , bounds_(bounds) {}
 
 network_execution_unit::~network_execution_unit() {
-  // Jobs still queued hold a reference to their actor; the posted run that
-  // would have resumed them holds this unit, so none can be left here.
-  assert(queued_.empty() && running_.empty());
+  // A run the loop dropped at its shutdown can leave jobs queued here, each
+  // holding a reference to its actor. They stay unreleased: by now the
+  // actor system may be gone, and releasing them would destroy actors
+  // without it.
 }
 
 void network_execution_unit::attach() {
@@ -39,13 +42,37 @@ void network_execution_unit::attach() {
 }
 
 void network_execution_unit::detach() noexcept {
-  // relaxed: the flag only redirects later jobs; the post below orders the
+  // relaxed: the flag only redirects later jobs; the task below orders the
   // rest.
   detached_.store(true, std::memory_order_relaxed);
-  loop_.post([self = shared_from_this()] {
-    if (this_thread_unit == self.get())
-      this_thread_unit = nullptr;
-  });
+  if (loop_.in_executor_thread()) {
+    forget_on_this_thread();
+    return;
+  }
+  // Waits for the loop to reach this task: the end of an actor's last run
+  // on the network thread (CAF counts the actor done before its run ends)
+  // is then over, before the node destroys the actor system. A loop that
+  // stopped destroys the task unrun, which breaks the promise: no wait.
+  try {
+    auto cleared = std::make_shared<std::promise<void>>();
+    auto done = cleared->get_future();
+    loop_.post([self = shared_from_this(), cleared = std::move(cleared)] {
+      self->forget_on_this_thread();
+      cleared->set_value();
+    });
+    done.wait_for(std::chrono::seconds{5});
+  } catch (...) {
+    // Out of memory for the task: nothing to wait for.
+  }
+}
+
+void network_execution_unit::forget_on_this_thread() noexcept {
+  if (this_thread_unit == this)
+    this_thread_unit = nullptr;
+  // CAF code run here (an actor that spawned another, say) left this
+  // thread holding the system's logger; the system waits in its destructor
+  // until the logger is released, and this thread outlives the system.
+  caf::logger::set_current_actor_system(nullptr);
 }
 
 network_execution_unit*
@@ -55,10 +82,13 @@ network_execution_unit::on_this_thread(const caf::actor_system* system) noexcept
 }
 
 void network_execution_unit::exec_later(caf::resumable* job) {
-  // Called on the network thread only: by a delivery made there, or by an
-  // actor this unit runs, for the actors it sends to.
-  assert(loop_.in_executor_thread());
-  if (detached_.load(std::memory_order_relaxed)) {
+  // Mostly on the network thread: a delivery made there, or an actor this
+  // unit runs, for the actors it sends to or spawns. But an actor keeps its
+  // last context after a run, and CAF uses it from other threads too (a
+  // blocking actor spawned by an actor that ran here sends with it; a
+  // response promise delivered by another actor): those go to the
+  // scheduler, which takes jobs from any thread.
+  if (detached_.load(std::memory_order_relaxed) || !loop_.in_executor_thread()) {
     hand_to_scheduler(job);
     return;
   }
@@ -85,14 +115,18 @@ void network_execution_unit::run_queued() {
       hand_to_scheduler(job);
       continue;
     }
-    switch (job->resume(this, bounds_.max_throughput)) {
+    const auto outcome = job->resume(this, bounds_.max_throughput);
+    const auto took = clock::now() - started;
+    if (took >= bounds_.long_run)
+      warn_long_run(took);
+    switch (outcome) {
     case caf::resumable::resume_later:
       // More messages than one run may take: the rest in the next turn, so
       // what this run sent leaves first. Once such runs in a row took the
       // streak's budget, a worker goes on with them. Either keeps the
       // reference the enqueue added.
-      streak += clock::now() - started;
-      if (streak < bounds_.streak_budget)
+      streak += took;
+      if (streak < bounds_.streak_budget && !detached_.load(std::memory_order_relaxed))
         enqueue({job, streak});
       else
         hand_to_scheduler(job);
@@ -106,6 +140,21 @@ void network_execution_unit::run_queued() {
     }
   }
   running_.clear();
+}
+
+void network_execution_unit::warn_long_run(std::chrono::steady_clock::duration took) {
+  // Meanwhile nothing was read or written: pings went unanswered, and peers
+  // may have given this process up. Once per interval, so a handler that is
+  // always slow does not flood the log.
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_long_run_warning_)
+    return;
+  next_long_run_warning_ = now + bounds_.long_run_warning_interval;
+  detail::log_warning(
+      "an actor's handler held the network thread for %lld ms in one run; the network "
+      "waited meanwhile. Run long or blocking work in a detached actor "
+      "(docs/guide/defining-actors-and-interfaces.md, \"Where actors run\")",
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
 }
 
 void network_execution_unit::hand_to_scheduler(caf::resumable* job) {

@@ -30,8 +30,9 @@ namespace grainflow::detail {
 /// must not block on the network thread: reply_future::get() there fails at
 /// once with resource_deadlock_would_occur (see actors_run_on_this_thread).
 ///
-/// Thread safety: everything on the network thread, except construction and
-/// detach().
+/// Thread safety: runs on the network thread. exec_later() from any thread
+/// (off the network thread it hands the job to the scheduler); attach() and
+/// detach() from the thread that owns the node.
 class network_execution_unit final : public caf::execution_unit,
                                      public std::enable_shared_from_this<network_execution_unit> {
 public:
@@ -52,6 +53,10 @@ public:
     /// Time one turn of inline runs may take before the actors still waiting
     /// go to the CAF scheduler.
     std::chrono::microseconds turn_budget{500};
+    /// A single run this long gets a warning in the log, at most once per
+    /// `long_run_warning_interval`.
+    std::chrono::milliseconds long_run{100};
+    std::chrono::seconds long_run_warning_interval{10};
   };
 
   network_execution_unit(caf::actor_system& system, executor& loop, limits bounds);
@@ -61,8 +66,9 @@ public:
   /// to that thread, so call it once after construction.
   void attach();
 
-  /// From now on hands every job to the CAF scheduler: the node is going
-  /// away. Any thread.
+  /// From now on hands every job to the CAF scheduler, and waits (up to 5 s)
+  /// until the network thread finished what it was running: the node is
+  /// going away.
   void detach() noexcept;
 
   /// The unit of this thread's network loop for actors of `system`; null on
@@ -82,12 +88,16 @@ private:
   void run_queued();
   void enqueue(queued_job next);
   void hand_to_scheduler(caf::resumable* job);
+  void warn_long_run(std::chrono::steady_clock::duration took);
+  // On the network thread: it no longer runs this unit's actors.
+  void forget_on_this_thread() noexcept;
 
   executor& loop_;
   limits bounds_;
   std::vector<queued_job> queued_;
   std::vector<queued_job> running_;
   bool run_posted_ = false;
+  std::chrono::steady_clock::time_point next_long_run_warning_{};
   // Set by detach() on another thread; read on the network thread.
   std::atomic<bool> detached_{false};
 };

@@ -6,9 +6,15 @@
 #include "test_requests.hpp"
 
 #include "grainflow/actors/detail/network_thread.hpp"
+#include "grainflow/transport/log.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <mutex>
+#include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 namespace grainflow::test {
 namespace {
@@ -30,8 +36,32 @@ struct wait_inside_request {
   MSGPACK_DEFINE(target, reply)
 };
 
-caf::behavior where_server(caf::event_based_actor*) {
+/// Answered by a fresh adder, to which a blocking actor forwards it: both
+/// spawned by the handler, so both start with the network thread's unit as
+/// their context, and the blocking actor sends with it from its own thread.
+struct via_blocking_request {
+  std::int32_t a = 0;
+  std::int32_t b = 0;
+  reply_promise<std::int32_t> reply;
+  MSGPACK_DEFINE(a, b, reply)
+};
+
+caf::behavior adder(caf::event_based_actor*) {
+  return {[](add_request& request) { request.reply.send(request.a + request.b); }};
+}
+
+caf::behavior where_server(caf::event_based_actor* self) {
   return {
+      [self](via_blocking_request& request) {
+        auto answerer = self->spawn(adder);
+        add_request forwarded{request.a, request.b, std::move(request.reply)};
+        self->spawn([answerer, forwarded](caf::blocking_actor* forwarder) mutable {
+          // Long enough for the adder to start and idle: the send below then
+          // schedules it, through the context the forwarder was born with.
+          std::this_thread::sleep_for(20ms);
+          forwarder->send(answerer, std::move(forwarded));
+        });
+      },
       [](where_request& request) {
         auto until = std::chrono::steady_clock::now() + std::chrono::microseconds{request.work_us};
         while (std::chrono::steady_clock::now() < until) {
@@ -56,16 +86,44 @@ transport_config loopback() {
 class network_thread_test : public ::testing::Test {
 protected:
   network_thread_test() {
+    // Before any transport runs: the handler is process-wide.
+    set_log_handler(&capture, &log_);
     client_ = node::create_networked(client_config_, loopback()).value();
     server_ = node::create_networked(server_config_, loopback()).value();
     auto actor = server_->system().spawn(where_server);
     where_ = request_stream<where_request>{
         client_->transport(),
         serve<where_request>(actor, server_->transport()).value().get_endpoint()};
+    via_blocking_ = request_stream<via_blocking_request>{
+        client_->transport(),
+        serve<via_blocking_request>(actor, server_->transport()).value().get_endpoint()};
     wait_inside_ = request_stream<wait_inside_request>{
         client_->transport(),
         serve<wait_inside_request>(actor, server_->transport()).value().get_endpoint()};
     settle();
+  }
+
+  ~network_thread_test() override {
+    client_.reset();
+    server_.reset();
+    set_log_handler(nullptr, nullptr);
+  }
+
+  struct captured_log {
+    std::mutex mtx;
+    std::vector<std::string> lines;
+  };
+
+  static void capture(void* context, const char* line) noexcept {
+    auto* log = static_cast<captured_log*>(context);
+    std::lock_guard<std::mutex> guard{log->mtx};
+    log->lines.emplace_back(line);
+  }
+
+  bool logged(std::string_view text) {
+    std::lock_guard<std::mutex> guard{log_.mtx};
+    return std::any_of(log_.lines.begin(), log_.lines.end(),
+                       [&](const std::string& line) { return line.find(text) != line.npos; });
   }
 
   /// A fresh actor may still be starting on a worker when the first calls
@@ -80,11 +138,13 @@ protected:
     FAIL() << "the server's actor never ran on the network thread";
   }
 
+  captured_log log_;
   caf::actor_system_config client_config_;
   caf::actor_system_config server_config_;
   std::unique_ptr<node> client_;
   std::unique_ptr<node> server_;
   request_stream<where_request> where_;
+  request_stream<via_blocking_request> via_blocking_;
   request_stream<wait_inside_request> wait_inside_;
 };
 
@@ -110,6 +170,20 @@ TEST_F(network_thread_test, an_actor_with_a_backlog_moves_on_to_a_worker_and_ans
   EXPECT_GT(on_worker, 0);
   // Once the backlog is gone, calls are handled on the network thread again.
   settle();
+}
+
+TEST_F(network_thread_test, an_actor_started_from_the_network_thread_may_send_from_another) {
+  // The forwarder runs on its own thread but was started with the network
+  // thread's unit as its context; its send must reach a worker, not the
+  // unit's queue (which only the network thread may touch).
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(via_blocking_.get_reply({i, 40, {}}).get(test_timeout).value(), i + 40);
+}
+
+TEST_F(network_thread_test, a_handler_that_holds_the_network_thread_is_named_in_the_log) {
+  EXPECT_FALSE(logged("held the network thread"));
+  EXPECT_TRUE(where_.get_reply({150'000, {}}).get(test_timeout).value());
+  EXPECT_TRUE(logged("held the network thread for"));
 }
 
 TEST_F(network_thread_test, waiting_for_an_answer_on_the_network_thread_fails_instead_of_hanging) {

@@ -1,7 +1,7 @@
 #include "network_part.hpp"
 
+#include "grainflow/transport/detail/log_warning.hpp"
 #include "host_id.hpp"
-#include "transport_log.hpp"
 
 #include "grainflow/endpoints/error.hpp"
 #include "grainflow/endpoints/well_known.hpp"

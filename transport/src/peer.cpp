@@ -1,7 +1,7 @@
 #include "grainflow/transport/peer.hpp"
 
+#include "grainflow/transport/detail/log_warning.hpp"
 #include "link.hpp"
-#include "transport_log.hpp"
 
 #include "grainflow/endpoints/error.hpp"
 #include "grainflow/endpoints/well_known.hpp"

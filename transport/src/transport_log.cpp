@@ -1,4 +1,4 @@
-#include "transport_log.hpp"
+#include "grainflow/transport/detail/log_warning.hpp"
 
 #include "grainflow/transport/log.hpp"
 
