@@ -104,19 +104,22 @@ void network_execution_unit::enqueue(queued_job next) {
 void network_execution_unit::run_queued() {
   run_posted_ = false;
   using clock = std::chrono::steady_clock;
-  const auto deadline = clock::now() + bounds_.turn_budget;
+  // One clock read per run: the end of a run is the start of the next.
+  auto now = clock::now();
+  const auto deadline = now + bounds_.turn_budget;
   // Actors woken while these run (one sends to another) join the next turn:
   // the network gets its turn in between.
   running_.swap(queued_);
   for (std::size_t i = 0; i < running_.size(); ++i) {
     auto [job, streak] = running_[i];
-    const auto started = clock::now();
-    if (detached_.load(std::memory_order_relaxed) || started >= deadline) {
+    if (detached_.load(std::memory_order_relaxed) || now >= deadline) {
       hand_to_scheduler(job);
       continue;
     }
+    const auto started = now;
     const auto outcome = job->resume(this, bounds_.max_throughput);
-    const auto took = clock::now() - started;
+    now = clock::now();
+    const auto took = now - started;
     if (took >= bounds_.long_run)
       warn_long_run(took);
     switch (outcome) {
