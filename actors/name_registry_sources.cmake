@@ -1,1 +1,1 @@
-set(GRAINFLOW_ACTORS_REGISTRY_SOURCES src/name_registry.cpp)
+set(GRAINFLOW_ACTORS_REGISTRY_SOURCES src/name_registry.cpp src/registry_announcer.cpp)

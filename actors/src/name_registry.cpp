@@ -1,5 +1,7 @@
 #include "grainflow/actors/name_registry.hpp"
 
+#include "registry_announcer.hpp"
+
 #include "grainflow/actors/registry_messages.hpp"
 #include "grainflow/actors/request_stream.hpp"
 #include "grainflow/endpoints/well_known.hpp"
@@ -94,6 +96,13 @@ public:
     }
     std::sort(out.begin(), out.end());
     return out;
+  }
+
+  /// Whether this registry binds `name` to `target` right now.
+  bool binds(const std::string& name, const endpoint& target) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto binding = names_.find(name);
+    return binding != names_.end() && binding->second == target;
   }
 
 private:
@@ -209,7 +218,8 @@ class name_registry::impl {
 public:
   impl(flow_transport& transport, std::vector<network_address> seeds)
       : transport_(transport)
-      , receiver_(make_intrusive<registry_receiver>(transport)) {
+      , receiver_(make_intrusive<registry_receiver>(transport))
+      , announcer_(std::make_shared<detail::registry_announcer>(transport)) {
     for (auto& seed : seeds)
       if (!transport.is_local(seed) &&
           std::find(seeds_.begin(), seeds_.end(), seed) == seeds_.end())
@@ -220,16 +230,37 @@ public:
     return registry_stream{transport_, registry_at(address)};
   }
 
-  /// Tells every seed, without waiting for the answers. get_reply, not
-  /// send(): send() is unreliable, and an unreliable packet to a seed this
-  /// node is not connected to yet — the usual case for the first
-  /// registration — is dropped before the connection is up.
-  static void announce(flow_transport& transport, const std::vector<network_address>& seeds,
-                       registry_op op, const std::string& name, const endpoint& target) {
-    for (const auto& seed : seeds)
-      (void)registry_stream{transport, registry_at(seed)}.get_reply(
-          registry_request{static_cast<std::uint8_t>(op), name, target, {}});
+  /// Tells one registry, once and without waiting for its answer: the
+  /// clean-up of a stale binding found by a lookup. get_reply, not send():
+  /// send() is unreliable, and an unreliable packet to a node this one is
+  /// not connected to yet is dropped before the connection is up.
+  static void tell_once(flow_transport& transport, const network_address& registry, registry_op op,
+                        const std::string& name, const endpoint& target) {
+    (void)registry_stream{transport, registry_at(registry)}.get_reply(
+        registry_request{static_cast<std::uint8_t>(op), name, target, {}});
   }
+
+  /// Tells every seed that `name` is now bound to `target` (`op`
+  /// register_name), or no longer (unregister_name), until each answered, for
+  /// as long as this node's own registry agrees (registry_announcer).
+  /// A copy of what that takes, for an answer that may come after the
+  /// registry is gone.
+  struct announcement {
+    std::shared_ptr<detail::registry_announcer> announcer;
+    intrusive_ptr<registry_receiver> receiver;
+    std::vector<network_address> seeds;
+
+    void operator()(registry_op op, const std::string& name, const endpoint& target) const {
+      for (const auto& seed : seeds)
+        announcer->announce(seed, registry_request{static_cast<std::uint8_t>(op), name, target, {}},
+                            [receiver = receiver, op, name, target] {
+                              return receiver->binds(name, target) ==
+                                     (op == registry_op::register_name);
+                            });
+    }
+  };
+
+  announcement announce() const { return {announcer_, receiver_, seeds_}; }
 
   /// Maps this node's registry's answer to the bool the caller sees, and
   /// runs `on_answer` (the announcement) when it came: on the answering
@@ -273,6 +304,7 @@ public:
 
   flow_transport& transport_;
   intrusive_ptr<registry_receiver> receiver_;
+  std::shared_ptr<detail::registry_announcer> announcer_;
   std::vector<network_address> seeds_;
   bool serving_ = false;
 };
@@ -299,6 +331,7 @@ name_registry::~name_registry() {
   // that held the token first.
   if (impl_->serving_)
     transport_.remove_endpoint(registry_at(transport_.local_address()));
+  impl_->announcer_->stop();
 }
 
 bool name_registry::valid_name(std::string_view name) noexcept {
@@ -319,9 +352,9 @@ reply_future<bool> name_registry::register_name(const std::string& name, const e
   auto local = impl_->stream_at(transport_.local_address())
                    .get_reply(registry_request{
                        static_cast<std::uint8_t>(registry_op::register_name), name, target, {}});
-  return impl_->when_answered(std::move(local), [&transport = transport_, seeds = impl_->seeds_,
-                                                 name, target](const registry_answer& answer) {
-    impl::announce(transport, seeds, registry_op::register_name, name, target);
+  return impl_->when_answered(std::move(local), [announce = impl_->announce(), name,
+                                                 target](const registry_answer& answer) {
+    announce(registry_op::register_name, name, target);
     return !answer.found;
   });
 }
@@ -334,14 +367,14 @@ reply_future<bool> name_registry::unregister_name(const std::string& name) {
   auto local = impl_->stream_at(transport_.local_address())
                    .get_reply(registry_request{
                        static_cast<std::uint8_t>(registry_op::unregister_name), name, {}, {}});
-  return impl_->when_answered(std::move(local), [&transport = transport_, seeds = impl_->seeds_,
-                                                 name](const registry_answer& answer) {
-    // Conditional on the endpoint removed here: a seed whose binding is newer
-    // (the service re-registered elsewhere) keeps it.
-    if (answer.found)
-      impl::announce(transport, seeds, registry_op::unregister_name, name, answer.target);
-    return answer.found;
-  });
+  return impl_->when_answered(std::move(local),
+                              [announce = impl_->announce(), name](const registry_answer& answer) {
+                                // Conditional on the endpoint removed here: a seed whose binding is
+                                // newer (the service re-registered elsewhere) keeps it.
+                                if (answer.found)
+                                  announce(registry_op::unregister_name, name, answer.target);
+                                return answer.found;
+                              });
 }
 
 result<endpoint> name_registry::lookup(const std::string& name, call_options options) {
@@ -391,7 +424,7 @@ result<endpoint> name_registry::lookup(const std::string& name, call_options opt
       gone.push_back(target);
     }
     // Stale: that registry drops it (only if still bound to this endpoint).
-    impl::announce(transport_, {registry}, registry_op::unregister_name, name, target);
+    impl::tell_once(transport_, registry, registry_op::unregister_name, name, target);
   }
   if (out_of_time())
     return error::timed_out;

@@ -275,28 +275,19 @@ INSTANTIATE_TEST_SUITE_P(paths, name_registry_test, ::testing::Bool(), path_name
 
 // -- three nodes --------------------------------------------------------------
 
-transport_config quick_failure_detection() {
-  transport_config config;
-  config.local_address = network_address::loopback_v4(0);
-  config.ping_interval = 100ms;
-  config.connection_timeout = 500ms;
-  config.resume_window = 700ms;
-  return config;
-}
-
 /// The address of a node that is gone: nobody listens there any more.
 network_address dead_address() {
   caf::actor_system_config config;
-  return node::create_networked(config, quick_failure_detection()).value()->address();
+  return node::create_networked(config, loopback_transport()).value()->address();
 }
 
 /// A is the seed, B serves and registers, C looks up.
 class name_registry_cluster_test : public ::testing::Test {
 protected:
   name_registry_cluster_test() {
-    a_ = node::create_networked(a_config_, quick_failure_detection()).value();
-    b_ = node::create_networked(b_config_, quick_failure_detection()).value();
-    c_ = node::create_networked(c_config_, quick_failure_detection()).value();
+    a_ = node::create_networked(a_config_, loopback_transport()).value();
+    b_ = node::create_networked(b_config_, loopback_transport()).value();
+    c_ = node::create_networked(c_config_, loopback_transport()).value();
     // A lists itself, as a shared seed list does: it skips itself.
     a_registry_ = name_registry::start(a_->transport(), {a_->address()}).value();
     b_registry_ = name_registry::start(b_->transport(), {a_->address()}).value();
@@ -311,9 +302,11 @@ protected:
   /// Registers on B and waits until the seed has it.
   void register_on_b(const std::string& name, const endpoint& target) {
     ASSERT_TRUE(b_registry_->register_name(name, target).get(test_timeout));
-    ASSERT_TRUE(eventually([&] { return has_name(*a_registry_, name); }));
+    ASSERT_TRUE(eventually([&] { return has_name(*a_registry_, name); })) << log_.lines();
   }
 
+  // First: the handler is process-wide, and the nodes log until they are gone.
+  log_capture log_;
   caf::actor_system_config a_config_;
   caf::actor_system_config b_config_;
   caf::actor_system_config c_config_;
@@ -338,6 +331,62 @@ TEST_F(name_registry_cluster_test, a_client_finds_a_service_through_the_seed) {
   request_stream<add_request> add{c_->transport(), found.value()};
   EXPECT_EQ(add.get_reply({40, 2, {}}).get(test_timeout).value(), 42);
   EXPECT_FALSE(has_name(*c_registry_, "adder")); // C asked, it keeps nothing
+}
+
+/// A node whose announcements to `seed`, where nobody listens yet, fail
+/// quickly, and a seed that comes up there when asked.
+struct late_seed {
+  explicit late_seed(handler_counts* counts) {
+    node_ = node::create_networked(node_config_, quick_failure_detection()).value();
+    registry_ = name_registry::start(node_->transport(), {address_}).value();
+    served_ = serve_test_server(*node_, counts);
+  }
+
+  void come_up() {
+    auto transport = loopback_transport();
+    transport.local_address = address_;
+    seed_ = node::create_networked(seed_config_, transport).value();
+    seed_registry_ = name_registry::start(seed_->transport(), {}).value();
+  }
+
+  network_address address_ = dead_address();
+  caf::actor_system_config node_config_;
+  caf::actor_system_config seed_config_;
+  std::unique_ptr<node> node_;
+  std::unique_ptr<node> seed_;
+  served_streams served_;
+  std::unique_ptr<name_registry> registry_;
+  std::unique_ptr<name_registry> seed_registry_;
+};
+
+TEST_F(name_registry_cluster_test, a_seed_that_comes_up_later_still_learns_the_name) {
+  late_seed late{&counts_};
+  ASSERT_TRUE(
+      late.registry_->register_name("adder", late.served_.add.get_endpoint()).get(test_timeout));
+  ASSERT_TRUE(eventually([&] { return log_.contains("retrying until it answers"); }))
+      << log_.lines();
+  auto up = std::chrono::steady_clock::now();
+  late.come_up();
+  EXPECT_TRUE(eventually([&] { return has_name(*late.seed_registry_, "adder"); })) << log_.lines();
+  std::printf("the seed learned the name %lld ms after it came up\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::steady_clock::now() - up)
+                                         .count()));
+  EXPECT_TRUE(eventually([&] { return log_.contains("answers again"); })) << log_.lines();
+}
+
+TEST_F(name_registry_cluster_test, a_name_removed_meanwhile_is_not_announced_to_a_late_seed) {
+  late_seed late{&counts_};
+  ASSERT_TRUE(
+      late.registry_->register_name("adder", late.served_.add.get_endpoint()).get(test_timeout));
+  ASSERT_TRUE(eventually([&] { return log_.contains("retrying until it answers"); }));
+  // Removed before the seed comes up: the retry waiting to register it there
+  // gives up; the removal, announced too, finds nothing there.
+  ASSERT_TRUE(late.registry_->unregister_name("adder").get(test_timeout).value());
+  late.come_up();
+  // The scenario above learns it well within this (it prints how fast).
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_FALSE(has_name(*late.seed_registry_, "adder"));
 }
 
 TEST_F(name_registry_cluster_test, a_name_nobody_registered_is_not_found) {

@@ -6,7 +6,6 @@
 #include "test_requests.hpp"
 
 #include "grainflow/actors/detail/network_thread.hpp"
-#include "grainflow/transport/log.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -77,8 +76,7 @@ caf::behavior where_server(caf::event_based_actor* self) {
 }
 
 transport_config loopback() {
-  transport_config config;
-  config.local_address = network_address::loopback_v4(0);
+  auto config = loopback_transport();
   config.use_shared_memory = false;
   return config;
 }
@@ -86,8 +84,6 @@ transport_config loopback() {
 class network_thread_test : public ::testing::Test {
 protected:
   network_thread_test() {
-    // Before any transport runs: the handler is process-wide.
-    set_log_handler(&capture, &log_);
     client_ = node::create_networked(client_config_, loopback()).value();
     server_ = node::create_networked(server_config_, loopback()).value();
     auto actor = server_->system().spawn(where_server);
@@ -106,24 +102,6 @@ protected:
   ~network_thread_test() override {
     client_.reset();
     server_.reset();
-    set_log_handler(nullptr, nullptr);
-  }
-
-  struct captured_log {
-    std::mutex mtx;
-    std::vector<std::string> lines;
-  };
-
-  static void capture(void* context, const char* line) noexcept {
-    auto* log = static_cast<captured_log*>(context);
-    std::lock_guard<std::mutex> guard{log->mtx};
-    log->lines.emplace_back(line);
-  }
-
-  bool logged(std::string_view text) {
-    std::lock_guard<std::mutex> guard{log_.mtx};
-    return std::any_of(log_.lines.begin(), log_.lines.end(),
-                       [&](const std::string& line) { return line.find(text) != line.npos; });
   }
 
   /// A fresh actor may still be starting on a worker when the first calls
@@ -138,7 +116,7 @@ protected:
     FAIL() << "the server's actor never ran on the network thread";
   }
 
-  captured_log log_;
+  log_capture log_;
   caf::actor_system_config client_config_;
   caf::actor_system_config server_config_;
   std::unique_ptr<node> client_;
@@ -181,9 +159,9 @@ TEST_F(network_thread_test, an_actor_started_from_the_network_thread_may_send_fr
 }
 
 TEST_F(network_thread_test, a_handler_that_holds_the_network_thread_is_named_in_the_log) {
-  EXPECT_FALSE(logged("held the network thread"));
+  EXPECT_FALSE(log_.contains("held the network thread"));
   EXPECT_TRUE(where_.get_reply({150'000, {}}).get(test_timeout).value());
-  EXPECT_TRUE(logged("held the network thread for"));
+  EXPECT_TRUE(log_.contains("held the network thread for"));
 }
 
 TEST_F(network_thread_test, waiting_for_an_answer_on_the_network_thread_fails_instead_of_hanging) {

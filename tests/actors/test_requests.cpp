@@ -1,5 +1,6 @@
 #include "test_requests.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace grainflow::test {
@@ -24,6 +25,49 @@ caf::behavior test_server(caf::stateful_actor<std::vector<reply_promise<std::int
         request.reply.send(static_cast<std::int32_t>(held.size()));
       },
   };
+}
+
+transport_config loopback_transport() {
+  transport_config config;
+  config.local_address = network_address::loopback_v4(0);
+  return config;
+}
+
+transport_config quick_failure_detection() {
+  using namespace std::chrono_literals;
+  auto config = loopback_transport();
+  config.ping_interval = 100ms * timing_scale;
+  config.connection_timeout = 500ms * timing_scale;
+  config.resume_window = 700ms * timing_scale;
+  return config;
+}
+
+log_capture::log_capture() {
+  set_log_handler(&capture, this);
+}
+
+log_capture::~log_capture() {
+  set_log_handler(nullptr, nullptr);
+}
+
+void log_capture::capture(void* context, const char* line) noexcept {
+  auto* self = static_cast<log_capture*>(context);
+  std::lock_guard<std::mutex> guard{self->mtx_};
+  self->lines_.emplace_back(line);
+}
+
+bool log_capture::contains(std::string_view text) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return std::any_of(lines_.begin(), lines_.end(),
+                     [&](const std::string& line) { return line.find(text) != line.npos; });
+}
+
+std::string log_capture::lines() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::string out;
+  for (const auto& line : lines_)
+    out += line + "\n";
+  return out;
 }
 
 actor_test::actor_test() {

@@ -44,6 +44,10 @@ transport_stats flow_transport::stats() const noexcept {
   return counters_.snapshot();
 }
 
+executor* flow_transport::network_loop() const noexcept {
+  return network_ ? &network_->loop() : nullptr;
+}
+
 std::vector<peer_stats> flow_transport::peers() const {
   return network_ ? network_->stats() : std::vector<peer_stats>{};
 }

@@ -79,17 +79,23 @@ public:
   /// target), endpoint_not_found (a target of this node that no longer
   /// exists) or transport_closed.
   ///
-  /// Announcements: to each seed once, reliably (the delivery of get_reply:
-  /// exactly once while both processes live, replayed across reconnects) but
-  /// not waited for; a seed that is unreachable for the transport's resume
-  /// window misses it and learns the name at the next registration. A seed
-  /// has the name shortly after the future resolves, not necessarily before.
+  /// Announcements: to each seed, reliably (the delivery of get_reply:
+  /// exactly once while both processes live, replayed across reconnects) and
+  /// not waited for. A seed that cannot be reached (not started yet,
+  /// restarting, cut off for longer than the transport's resume window) is
+  /// asked again after 100 ms, then after twice as long each time up to 5 s,
+  /// until it answers — as long as this node still binds the name to the
+  /// same endpoint. The first failure per seed is logged ("retrying until
+  /// it answers"), and so is the seed's return ("answers again"). A seed has
+  /// the name shortly after the future resolves, not necessarily before.
   /// Never blocks on the network except for the transport's backpressure.
   [[nodiscard]] reply_future<bool> register_name(const std::string& name, const endpoint& target);
 
   /// Removes this node's binding of `name` and announces the removal to every
-  /// seed, where it removes the name only while it is still bound to the
-  /// same endpoint (a newer registration elsewhere survives). The future
+  /// seed (retried as register_name's announcements are, while the name is
+  /// not bound here to that endpoint again), where it removes the name only
+  /// while it is still bound to the same endpoint (a newer registration
+  /// elsewhere survives). The future
   /// resolves when this node's registry is done: true when a binding was
   /// removed, false when there was none. Fails as register_name does.
   [[nodiscard]] reply_future<bool> unregister_name(const std::string& name);

@@ -5,6 +5,7 @@
 #include "grainflow/endpoints/error.hpp"
 #include "grainflow/endpoints/intrusive_ptr.hpp"
 #include "grainflow/endpoints/result.hpp"
+#include "grainflow/transport/executor.hpp"
 #include "grainflow/transport/failure_monitor.hpp"
 #include "grainflow/transport/message_receiver.hpp"
 #include "grainflow/transport/packet_writer.hpp"
@@ -109,6 +110,10 @@ public:
   const network_address& local_address() const noexcept { return config_.local_address; }
   clock_provider& clock() const noexcept { return *providers_.clock; }
   random_provider& random() const noexcept { return *providers_.random; }
+  /// The network provider's executor (the network thread, or the
+  /// simulator's), for the timers of code built on this transport, such as
+  /// the name registry's retries; null without a network provider.
+  executor* network_loop() const noexcept;
   /// This process start's random identity (the handshake's incarnation).
   const uid& incarnation() const noexcept { return incarnation_; }
   /// Which calls wait on which peer; fails them when peers fail.

@@ -1,0 +1,136 @@
+#include "registry_announcer.hpp"
+
+#include "grainflow/actors/request_stream.hpp"
+#include "grainflow/endpoints/well_known.hpp"
+#include "grainflow/transport/detail/log_warning.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace grainflow::detail {
+
+namespace {
+
+/// Whether a failed announcement is worth sending again: the network lost
+/// it or the seed's registry was not there, as opposed to a seed that
+/// refused it or a transport that closed.
+bool worth_retrying(const std::error_code& code) noexcept {
+  return code == error::connection_failed || code == error::request_maybe_delivered ||
+         code == error::broken_promise || code == error::timed_out ||
+         code == error::endpoint_not_found;
+}
+
+std::string_view op_name(std::uint8_t op) noexcept {
+  return static_cast<registry_op>(op) == registry_op::unregister_name ? "unregistering"
+                                                                      : "registering";
+}
+
+} // namespace
+
+registry_announcer::registry_announcer(flow_transport& transport) noexcept
+    : transport_(transport) {}
+
+void registry_announcer::announce(const network_address& seed, registry_request request,
+                                  std::function<bool()> still_wanted) {
+  send(std::make_shared<attempt>(attempt{seed, std::move(request), std::move(still_wanted)}));
+}
+
+void registry_announcer::stop() noexcept {
+  std::vector<timer_id> timers;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    stopped_ = true;
+    timers.swap(timers_);
+  }
+  // Outside the lock: a timer's callback is destroyed by cancel(), and what
+  // it holds may be the last reference to this announcer.
+  if (auto* loop = transport_.network_loop())
+    for (auto id : timers)
+      loop->cancel(id);
+}
+
+void registry_announcer::send(std::shared_ptr<attempt> pending) {
+  request_stream<registry_request> registry{
+      transport_, endpoint{pending->seed, well_known_token(well_known::name_registry)}};
+  auto answer = registry.get_reply(registry_request{pending->request});
+  // Weak: a seed that never answers must not keep the announcer (and what
+  // its attempts hold) alive after its registry is gone.
+  answer.take()->on_resolved(
+      [weak = weak_from_this(), pending = std::move(pending)](result<registry_answer>&& got) {
+        if (auto self = weak.lock())
+          self->on_answer(pending, got);
+      });
+}
+
+void registry_announcer::on_answer(const std::shared_ptr<attempt>& pending,
+                                   const result<registry_answer>& answer) {
+  const auto& name = pending->request.name;
+  const auto seed = pending->seed.to_string();
+  if (answer || !worth_retrying(answer.error())) {
+    if (pending->failed_before && note_seed(pending->seed, false) && answer)
+      log_warning("name registry: seed %s answers again", seed.c_str());
+    if (!answer && answer.error() != error::transport_closed)
+      log_warning("name registry: seed %s refused %s '%s': %s", seed.c_str(),
+                  op_name(pending->request.op).data(), name.c_str(),
+                  answer.error().message().c_str());
+    return;
+  }
+  if (!pending->failed_before) {
+    pending->failed_before = true;
+    if (note_seed(pending->seed, true))
+      log_warning("name registry: %s '%s' with seed %s failed (%s); retrying until it answers",
+                  op_name(pending->request.op).data(), name.c_str(), seed.c_str(),
+                  answer.error().message().c_str());
+  }
+  retry_later(pending);
+}
+
+void registry_announcer::retry_later(std::shared_ptr<attempt> pending) {
+  auto* loop = transport_.network_loop();
+  if (!loop)
+    return; // no network: no seed can be reached, now or later
+  const auto wait = pending->next_backoff;
+  pending->next_backoff = std::min(pending->next_backoff * 2, max_retry);
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (stopped_)
+    return;
+  // The id is not known inside the callback before schedule_at returns; the
+  // callback finds its own entry through this shared slot.
+  auto slot = std::make_shared<timer_id>(timer_id::invalid);
+  auto id =
+      loop->schedule_at(transport_.clock().now() + wait,
+                        [weak = weak_from_this(), pending = std::move(pending), slot]() mutable {
+                          auto self = weak.lock();
+                          if (!self)
+                            return;
+                          {
+                            std::lock_guard<std::mutex> guard{self->mtx_};
+                            if (self->stopped_)
+                              return;
+                            std::erase(self->timers_, *slot);
+                          }
+                          if (!pending->still_wanted()) {
+                            self->note_seed(pending->seed, false);
+                            return; // superseded here: a newer announcement carries the news
+                          }
+                          self->send(std::move(pending));
+                        });
+  // Under mtx_: the callback takes mtx_ before it reads the slot.
+  *slot = id;
+  timers_.push_back(id);
+}
+
+bool registry_announcer::note_seed(const network_address& seed, bool failing) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (failing)
+    return ++failing_[seed] == 1;
+  auto entry = failing_.find(seed);
+  if (entry == failing_.end())
+    return false;
+  if (--entry->second > 0)
+    return false;
+  failing_.erase(entry);
+  return true;
+}
+
+} // namespace grainflow::detail
