@@ -53,7 +53,7 @@ public:
   void on_link_closed(detail::link& source, std::error_code reason) override {
     owner_.on_link_closed(source, reason);
   }
-  void on_link_batch_done(detail::link&) override { owner_.flush(); }
+  void on_link_batch_done(detail::link&) override { owner_.flush_after_batch(); }
 
 private:
   peer& owner_;
@@ -136,6 +136,29 @@ void peer::send(std::vector<std::byte> packet, kind how) {
 
 // -- network thread: traffic --------------------------------------------------
 
+void peer::flush_after_batch() {
+  // What a batch brought is mostly answered at once: the actors it woke run
+  // on this thread right after it (posted), and their answers carry the ack.
+  // So the ack alone waits two turns of posted tasks: past the actors' runs
+  // and past the flush their answers posted. Only an ack still owed then
+  // goes alone, and the other side is not woken twice per exchange.
+  defer_ack_ = true;
+  flush();
+  defer_ack_ = false;
+  if (!session_.ack_pending() || std::exchange(ack_check_posted_, true))
+    return;
+  host_.loop().post([weak = weak_from_this()] {
+    if (auto self = weak.lock())
+      self->host_.loop().post([weak = std::move(weak)] {
+        if (auto self = weak.lock()) {
+          self->ack_check_posted_ = false;
+          if (self->session_.ack_pending())
+            self->flush();
+        }
+      });
+  });
+}
+
 void peer::move_outbox_to_session() {
   {
     std::lock_guard<adaptive_mutex> guard{mtx_};
@@ -183,7 +206,7 @@ void peer::flush() {
   auto& conn = active_->conn();
   if (conn.pending_write_bytes() < write_budget)
     session_.take_writable(write_buffer_, write_budget);
-  if (session_.ack_pending())
+  if (session_.ack_pending() && !defer_ack_)
     session_.append_ack(write_buffer_);
   if (!write_buffer_.empty()) {
     bytes_sent_.fetch_add(write_buffer_.size(), std::memory_order_relaxed);

@@ -85,6 +85,7 @@ public:
 
   /// Moves queued packets onto the connection.
   void flush();
+  void flush_after_batch();
 
   /// Closes the connection and gives up the session; waiting senders wake.
   void shutdown() noexcept;
@@ -163,6 +164,9 @@ private:
   // the network thread (under mtx_, for stats()).
   intrusive_ptr<credit_account> inbound_credit_;
   bool flush_posted_ = false;
+  // Network thread: a standalone ack waits (see flush_after_batch).
+  bool defer_ack_ = false;
+  bool ack_check_posted_ = false;
   bool closed_ = false;
 
   // -- network thread only ----------------------------------------------------
