@@ -85,6 +85,8 @@ public:
 
   /// Moves queued packets onto the connection.
   void flush();
+  /// flush() after a batch of reads, except that an ack with nothing to ride
+  /// on waits two turns of posted tasks for an answer to carry it.
   void flush_after_batch();
 
   /// Closes the connection and gives up the session; waiting senders wake.
