@@ -216,14 +216,19 @@ reply_future<bool> failed_future(std::error_code code) {
 /// The client's side: where the registries are, and the calls to them.
 class name_registry::impl {
 public:
-  impl(flow_transport& transport, std::vector<network_address> seeds)
+  impl(flow_transport& transport, std::vector<network_address> seeds, duration refresh_interval)
       : transport_(transport)
-      , receiver_(make_intrusive<registry_receiver>(transport))
-      , announcer_(std::make_shared<detail::registry_announcer>(transport)) {
+      , receiver_(make_intrusive<registry_receiver>(transport)) {
     for (auto& seed : seeds)
       if (!transport.is_local(seed) &&
           std::find(seeds_.begin(), seeds_.end(), seed) == seeds_.end())
         seeds_.push_back(seed);
+    announcer_ = std::make_shared<detail::registry_announcer>(
+        transport, seeds_,
+        [receiver = receiver_](const std::string& name, const endpoint& target) {
+          return receiver->binds(name, target);
+        },
+        refresh_interval);
   }
 
   registry_stream stream_at(const network_address& address) const {
@@ -231,36 +236,12 @@ public:
   }
 
   /// Tells one registry, once and without waiting for its answer: the
-  /// clean-up of a stale binding found by a lookup. get_reply, not send():
-  /// send() is unreliable, and an unreliable packet to a node this one is
-  /// not connected to yet is dropped before the connection is up.
+  /// clean-up of a stale binding found by a lookup.
   static void tell_once(flow_transport& transport, const network_address& registry, registry_op op,
                         const std::string& name, const endpoint& target) {
-    (void)registry_stream{transport, registry_at(registry)}.get_reply(
-        registry_request{static_cast<std::uint8_t>(op), name, target, {}});
+    (void)detail::ask_registry(transport, registry,
+                               registry_request{static_cast<std::uint8_t>(op), name, target, {}});
   }
-
-  /// Tells every seed that `name` is now bound to `target` (`op`
-  /// register_name), or no longer (unregister_name), until each answered, for
-  /// as long as this node's own registry agrees (registry_announcer).
-  /// A copy of what that takes, for an answer that may come after the
-  /// registry is gone.
-  struct announcement {
-    std::shared_ptr<detail::registry_announcer> announcer;
-    intrusive_ptr<registry_receiver> receiver;
-    std::vector<network_address> seeds;
-
-    void operator()(registry_op op, const std::string& name, const endpoint& target) const {
-      for (const auto& seed : seeds)
-        announcer->announce(seed, registry_request{static_cast<std::uint8_t>(op), name, target, {}},
-                            [receiver = receiver, op, name, target] {
-                              return receiver->binds(name, target) ==
-                                     (op == registry_op::register_name);
-                            });
-    }
-  };
-
-  announcement announce() const { return {announcer_, receiver_, seeds_}; }
 
   /// Maps this node's registry's answer to the bool the caller sees, and
   /// runs `on_answer` (the announcement) when it came: on the answering
@@ -311,18 +292,24 @@ public:
 
 // -- name_registry ------------------------------------------------------------
 
-name_registry::name_registry(flow_transport& transport, std::vector<network_address> seeds)
+name_registry::name_registry(flow_transport& transport, std::vector<network_address> seeds,
+                             duration refresh_interval)
     : transport_(transport)
-    , impl_(std::make_unique<impl>(transport, std::move(seeds))) {}
+    , impl_(std::make_unique<impl>(transport, std::move(seeds), refresh_interval)) {}
 
 result<std::unique_ptr<name_registry>> name_registry::start(flow_transport& transport,
-                                                            std::vector<network_address> seeds) {
+                                                            std::vector<network_address> seeds,
+                                                            duration refresh_interval) {
   if (transport.closed())
     return error::transport_closed;
-  std::unique_ptr<name_registry> out{new name_registry{transport, std::move(seeds)}};
+  if (refresh_interval <= duration::zero())
+    return errc(std::errc::invalid_argument);
+  std::unique_ptr<name_registry> out{
+      new name_registry{transport, std::move(seeds), refresh_interval}};
   if (auto added = transport.add_well_known(registry_index, out->impl_->receiver_); !added)
     return added.error();
   out->impl_->serving_ = true;
+  out->impl_->announcer_->start();
   return out;
 }
 
@@ -352,9 +339,9 @@ reply_future<bool> name_registry::register_name(const std::string& name, const e
   auto local = impl_->stream_at(transport_.local_address())
                    .get_reply(registry_request{
                        static_cast<std::uint8_t>(registry_op::register_name), name, target, {}});
-  return impl_->when_answered(std::move(local), [announce = impl_->announce(), name,
+  return impl_->when_answered(std::move(local), [announcer = impl_->announcer_, name,
                                                  target](const registry_answer& answer) {
-    announce(registry_op::register_name, name, target);
+    announcer->announce(registry_op::register_name, name, target);
     return !answer.found;
   });
 }
@@ -367,14 +354,14 @@ reply_future<bool> name_registry::unregister_name(const std::string& name) {
   auto local = impl_->stream_at(transport_.local_address())
                    .get_reply(registry_request{
                        static_cast<std::uint8_t>(registry_op::unregister_name), name, {}, {}});
-  return impl_->when_answered(std::move(local),
-                              [announce = impl_->announce(), name](const registry_answer& answer) {
-                                // Conditional on the endpoint removed here: a seed whose binding is
-                                // newer (the service re-registered elsewhere) keeps it.
-                                if (answer.found)
-                                  announce(registry_op::unregister_name, name, answer.target);
-                                return answer.found;
-                              });
+  return impl_->when_answered(
+      std::move(local), [announcer = impl_->announcer_, name](const registry_answer& answer) {
+        // Conditional on the endpoint removed here: a seed whose binding is
+        // newer (the service re-registered elsewhere) keeps it.
+        if (answer.found)
+          announcer->announce(registry_op::unregister_name, name, answer.target);
+        return answer.found;
+      });
 }
 
 result<endpoint> name_registry::lookup(const std::string& name, call_options options) {

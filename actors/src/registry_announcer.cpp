@@ -27,12 +27,38 @@ std::string_view op_name(std::uint8_t op) noexcept {
 
 } // namespace
 
-registry_announcer::registry_announcer(flow_transport& transport) noexcept
-    : transport_(transport) {}
+reply_future<registry_answer>
+ask_registry(flow_transport& transport, const network_address& address, registry_request request) {
+  return request_stream<registry_request>{
+      transport, endpoint{address, well_known_token(well_known::name_registry)}}
+      .get_reply(std::move(request));
+}
 
-void registry_announcer::announce(const network_address& seed, registry_request request,
-                                  std::function<bool()> still_wanted) {
-  send(std::make_shared<attempt>(attempt{seed, std::move(request), std::move(still_wanted)}));
+registry_announcer::registry_announcer(flow_transport& transport,
+                                       std::vector<network_address> seeds, binding_check binds_here,
+                                       duration refresh_interval)
+    : transport_(transport)
+    , seeds_(std::move(seeds))
+    , binds_here_(std::move(binds_here))
+    , refresh_interval_(refresh_interval) {}
+
+void registry_announcer::start() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  arm_refresh();
+}
+
+void registry_announcer::announce(registry_op op, const std::string& name, const endpoint& target) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (op == registry_op::register_name)
+      registered_[name] = target;
+    else if (auto entry = registered_.find(name);
+             entry != registered_.end() && entry->second == target)
+      registered_.erase(entry);
+  }
+  for (const auto& seed : seeds_)
+    send(std::make_shared<attempt>(
+        attempt{seed, registry_request{static_cast<std::uint8_t>(op), name, target, {}}}));
 }
 
 void registry_announcer::stop() noexcept {
@@ -40,19 +66,24 @@ void registry_announcer::stop() noexcept {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     stopped_ = true;
-    timers.swap(timers_);
+    timers.swap(retry_timers_);
+    timers.push_back(std::exchange(refresh_timer_, timer_id::invalid));
   }
   // Outside the lock: a timer's callback is destroyed by cancel(), and what
   // it holds may be the last reference to this announcer.
   if (auto* loop = transport_.network_loop())
     for (auto id : timers)
-      loop->cancel(id);
+      if (id != timer_id::invalid)
+        loop->cancel(id);
+}
+
+bool registry_announcer::still_wanted(const registry_request& request) const {
+  return binds_here_(request.name, request.target) ==
+         (static_cast<registry_op>(request.op) == registry_op::register_name);
 }
 
 void registry_announcer::send(std::shared_ptr<attempt> pending) {
-  request_stream<registry_request> registry{
-      transport_, endpoint{pending->seed, well_known_token(well_known::name_registry)}};
-  auto answer = registry.get_reply(registry_request{pending->request});
+  auto answer = ask_registry(transport_, pending->seed, registry_request{pending->request});
   // Weak: a seed that never answers must not keep the announcer (and what
   // its attempts hold) alive after its registry is gone.
   answer.take()->on_resolved(
@@ -107,9 +138,9 @@ void registry_announcer::retry_later(std::shared_ptr<attempt> pending) {
                             std::lock_guard<std::mutex> guard{self->mtx_};
                             if (self->stopped_)
                               return;
-                            std::erase(self->timers_, *slot);
+                            std::erase(self->retry_timers_, *slot);
                           }
-                          if (!pending->still_wanted()) {
+                          if (!self->still_wanted(pending->request)) {
                             self->note_seed(pending->seed, false);
                             return; // superseded here: a newer announcement carries the news
                           }
@@ -117,7 +148,7 @@ void registry_announcer::retry_later(std::shared_ptr<attempt> pending) {
                         });
   // Under mtx_: the callback takes mtx_ before it reads the slot.
   *slot = id;
-  timers_.push_back(id);
+  retry_timers_.push_back(id);
 }
 
 bool registry_announcer::note_seed(const network_address& seed, bool failing) {
@@ -131,6 +162,39 @@ bool registry_announcer::note_seed(const network_address& seed, bool failing) {
     return false;
   failing_.erase(entry);
   return true;
+}
+
+void registry_announcer::refresh() {
+  std::vector<std::pair<std::string, endpoint>> bindings;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    bindings.assign(registered_.begin(), registered_.end());
+  }
+  for (const auto& [name, target] : bindings) {
+    if (!binds_here_(name, target))
+      continue; // removed or replaced here; its own announcement says so
+    // Once per refresh, not retried: the next refresh is the retry.
+    for (const auto& seed : seeds_)
+      (void)ask_registry(
+          transport_, seed,
+          registry_request{
+              static_cast<std::uint8_t>(registry_op::register_name), name, target, {}});
+  }
+}
+
+void registry_announcer::arm_refresh() {
+  auto* loop = transport_.network_loop();
+  if (!loop || seeds_.empty() || stopped_)
+    return;
+  refresh_timer_ =
+      loop->schedule_at(transport_.clock().now() + refresh_interval_, [weak = weak_from_this()] {
+        auto self = weak.lock();
+        if (!self)
+          return;
+        self->refresh();
+        std::lock_guard<std::mutex> guard{self->mtx_};
+        self->arm_refresh();
+      });
 }
 
 } // namespace grainflow::detail

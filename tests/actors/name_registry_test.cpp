@@ -389,6 +389,37 @@ TEST_F(name_registry_cluster_test, a_name_removed_meanwhile_is_not_announced_to_
   EXPECT_FALSE(has_name(*late.seed_registry_, "adder"));
 }
 
+TEST_F(name_registry_cluster_test, a_seed_that_restarted_empty_learns_the_names_back) {
+  const auto refresh = 200ms * timing_scale;
+  b_registry_.reset(); // one that refreshes often takes its place
+  b_registry_ = name_registry::start(b_->transport(), {a_->address()}, refresh).value();
+  auto served = spawn_server_on_b();
+  register_on_b("adder", served.add.get_endpoint());
+  auto seed_address = a_->address();
+  a_registry_.reset();
+  a_.reset();
+  auto transport = loopback_transport();
+  transport.local_address = seed_address;
+  caf::actor_system_config restarted_config;
+  auto restarted = node::create_networked(restarted_config, transport).value();
+  auto restarted_registry = name_registry::start(restarted->transport(), {}).value();
+  EXPECT_TRUE(eventually([&] { return has_name(*restarted_registry, "adder"); })) << log_.lines();
+  // A name removed here is removed there, and no refresh brings it back.
+  ASSERT_TRUE(b_registry_->unregister_name("adder").get(test_timeout).value());
+  EXPECT_TRUE(eventually([&] { return !has_name(*restarted_registry, "adder"); }));
+  std::this_thread::sleep_for(3 * refresh);
+  EXPECT_FALSE(has_name(*restarted_registry, "adder"));
+  b_registry_.reset();
+  restarted_registry.reset();
+}
+
+TEST_F(name_registry_cluster_test, a_registry_refuses_a_refresh_interval_that_is_not_positive) {
+  b_registry_.reset();
+  auto refused = name_registry::start(b_->transport(), {a_->address()}, 0ms);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), std::errc::invalid_argument);
+}
+
 TEST_F(name_registry_cluster_test, a_name_nobody_registered_is_not_found) {
   start_c({a_->address()});
   auto found = c_registry_->lookup("nobody");

@@ -43,19 +43,27 @@ public:
   /// How long lookup() waits for each registry (and each check of a target's
   /// node) when the caller gives no deadline.
   static constexpr duration default_call_timeout = std::chrono::seconds{2};
+  /// How often a node sends the names it registered to every seed again, so
+  /// that a seed that restarted empty learns them back.
+  static constexpr duration default_refresh_interval = std::chrono::seconds{10};
 
   // -- construction -----------------------------------------------------------
 
   /// Serves this node's registry on `transport` (which must outlive it) and
   /// remembers `seeds` for announcements and lookups (this node's own
-  /// address among them is skipped, as are repeats). Fails when the
-  /// well-known token is taken (a second registry on one transport:
-  /// std::errc::address_in_use) or the transport is closed.
+  /// address among them is skipped, as are repeats). Every
+  /// `refresh_interval`, the names registered through this object and still
+  /// bound here are sent to every seed again. Fails when the well-known
+  /// token is taken (a second registry on one transport:
+  /// std::errc::address_in_use), the transport is closed, or
+  /// `refresh_interval` is not positive (std::errc::invalid_argument).
   [[nodiscard]] static result<std::unique_ptr<name_registry>>
-  start(flow_transport& transport, std::vector<network_address> seeds);
+  start(flow_transport& transport, std::vector<network_address> seeds,
+        duration refresh_interval = default_refresh_interval);
 
-  /// Stops serving: this node's registry and the names it held are gone
-  /// (seeds keep theirs until a lookup finds them stale).
+  /// Stops serving: this node's registry and the names it held are gone,
+  /// and so are its retries and refreshes (seeds keep their names until a
+  /// lookup finds them stale).
   ~name_registry();
   name_registry(const name_registry&) = delete;
   name_registry& operator=(const name_registry&) = delete;
@@ -86,8 +94,10 @@ public:
   /// asked again after 100 ms, then after twice as long each time up to 5 s,
   /// until it answers — as long as this node still binds the name to the
   /// same endpoint. The first failure per seed is logged ("retrying until
-  /// it answers"), and so is the seed's return ("answers again"). A seed has
-  /// the name shortly after the future resolves, not necessarily before.
+  /// it answers"), and so is the seed's return ("answers again"). A seed
+  /// that restarted empty learns the name back at the next refresh (see
+  /// start()). A seed has the name shortly after the future resolves, not
+  /// necessarily before.
   /// Never blocks on the network except for the transport's backpressure.
   [[nodiscard]] reply_future<bool> register_name(const std::string& name, const endpoint& target);
 
@@ -129,7 +139,8 @@ public:
   }
 
 private:
-  explicit name_registry(flow_transport& transport, std::vector<network_address> seeds);
+  name_registry(flow_transport& transport, std::vector<network_address> seeds,
+                duration refresh_interval);
   class impl;
 
   flow_transport& transport_;
