@@ -98,11 +98,16 @@ public:
     return out;
   }
 
-  /// Whether this registry binds `name` to `target` right now.
+  /// Whether this registry binds `name` to `target` right now, and the
+  /// target, when it is an endpoint of this process, still exists.
   bool binds(const std::string& name, const endpoint& target) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    auto binding = names_.find(name);
-    return binding != names_.end() && binding->second == target;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      auto binding = names_.find(name);
+      if (binding == names_.end() || binding->second != target)
+        return false;
+    }
+    return still_here(target); // without mtx_ (see still_here)
   }
 
 private:
