@@ -119,14 +119,19 @@ void exchange(networked& a, networked& b, std::uint64_t count,
   EXPECT_EQ(receiver->corrupt(), 0u);
 }
 
-/// Connects a to b with one packet and waits until both moved to the link.
-bool connect_over_shm(networked& a, networked& b) {
-  exchange(a, b, 1);
+/// Waits until a and b send to each other over the link.
+bool both_on_shm(networked& a, networked& b) {
   return eventually([&] {
     auto pa = a.transport->peers();
     auto pb = b.transport->peers();
     return pa.size() == 1 && pb.size() == 1 && pa[0].shared_memory && pb[0].shared_memory;
   });
+}
+
+/// Connects a to b with one packet and waits until both moved to the link.
+bool connect_over_shm(networked& a, networked& b) {
+  exchange(a, b, 1);
+  return both_on_shm(a, b);
 }
 
 TEST(shm_transport, peers_on_one_host_move_their_traffic_to_shared_memory) {
@@ -165,6 +170,9 @@ TEST(shm_transport, both_directions_use_the_link) {
   std::thread other{[&] { exchange(b, a, 500); }};
   exchange(a, b, 500);
   other.join();
+  // The exchanges may finish over TCP before the switch completes on both
+  // sides (under TSan, with the machine busy, they have): wait for it.
+  EXPECT_TRUE(both_on_shm(a, b));
   auto pa = a.transport->peers()[0];
   auto pb = b.transport->peers()[0];
   EXPECT_EQ(pa.shm_links, 1u);
