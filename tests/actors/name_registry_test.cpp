@@ -373,6 +373,10 @@ TEST_F(name_registry_cluster_test, a_seed_that_comes_up_later_still_learns_the_n
                                          std::chrono::steady_clock::now() - up)
                                          .count()));
   EXPECT_TRUE(eventually([&] { return log_.contains("answers again"); })) << log_.lines();
+  // The transport named the failed dials once, and the connection that ended them.
+  const auto seed = late.address_.to_string();
+  EXPECT_TRUE(log_.contains("cannot connect to " + seed + ": ")) << log_.lines();
+  EXPECT_TRUE(log_.contains("connected to " + seed + " after ")) << log_.lines();
 }
 
 TEST_F(name_registry_cluster_test, a_name_removed_meanwhile_is_not_announced_to_a_late_seed) {

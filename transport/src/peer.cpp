@@ -396,6 +396,7 @@ void peer::start_connect(time_point now) {
         if (!connected || self->active_) {
           // Failed, or an inbound connection won meanwhile.
           if (!connected) {
+            self->note_failed_dial(connected.error().message().c_str());
             self->next_connect_ = now + self->jittered(self->backoff_);
             self->backoff_ = std::min(std::chrono::duration_cast<duration>(self->backoff_ * 6 / 5),
                                       self->host_.config().reconnect_max);
@@ -420,6 +421,12 @@ void peer::start_connect(time_point now) {
         auto hello = encode_handshake(self->hello_for_session());
         self->dialing_->conn().write(hello);
       });
+}
+
+void peer::note_failed_dial(const char* why) {
+  // Once per streak: a peer that stays down is redialed every reconnect_max.
+  if (failed_dials_++ == 0)
+    detail::log_warning("cannot connect to %s: %s; retrying", address_.to_string().c_str(), why);
 }
 
 void peer::adopt_inbound(std::unique_ptr<detail::link> inbound) {
@@ -484,6 +491,9 @@ bool peer::establish(std::unique_ptr<detail::link> l, const handshake& theirs) {
   connected_.store(true, std::memory_order_relaxed);
   connections_.fetch_add(1, std::memory_order_relaxed);
   backoff_ = host_.config().reconnect_min;
+  if (auto failed = std::exchange(failed_dials_, 0); failed > 0)
+    detail::log_warning("connected to %s after %llu failed attempts", address_.to_string().c_str(),
+                        static_cast<unsigned long long>(failed));
   host_.monitor().on_connected(address_);
   // Credits are cumulative: after every handshake the peer learns where this
   // session's stand, whatever was lost with the previous connection.
@@ -497,6 +507,7 @@ void peer::on_link_closed(detail::link& source, std::error_code reason) {
     drop_connection(reason);
   } else if (&source == dialing_.get()) {
     dialing_.reset();
+    note_failed_dial(reason.message().c_str());
     next_connect_ = host_.clock().now() + backoff_;
   }
 }
@@ -564,6 +575,7 @@ void peer::tick(time_point now) {
   }
   if (dialing_ && now - dialing_->opened() > config.connection_timeout) {
     dialing_.reset();
+    note_failed_dial("no handshake within the connection timeout");
     next_connect_ = now + backoff_;
   }
   if (!active_) {

@@ -114,6 +114,8 @@ private:
   void restart_session();
   handshake hello_for_session() const;
   duration jittered(duration base) const;
+  /// A dial of ours failed (`why`): logged once per streak of failures.
+  void note_failed_dial(const char* why);
 
   // Traffic.
   bool on_packet(detail::link& source, const packet_view& packet);
@@ -198,6 +200,9 @@ private:
   time_point disconnected_since_;
   time_point next_connect_;
   duration backoff_{};
+  // Dials that failed since the last connection: the first is logged, and
+  // the connection that ends the streak says how many there were.
+  std::uint64_t failed_dials_ = 0;
   time_point last_sent_;
   std::uint64_t ping_nonce_ = 0;
   time_point ping_sent_at_;
