@@ -350,8 +350,11 @@ void peer::send_ping(time_point now) {
 // -- network thread: connections ----------------------------------------------
 
 bool peer::wants_connection() const noexcept {
-  if (session_.key().valid() || session_.unacked_packets() > 0 || !staging_.empty() ||
-      !held_.empty())
+  return session_.key().valid() || has_pending_work();
+}
+
+bool peer::has_pending_work() const noexcept {
+  if (session_.unacked_packets() > 0 || !staging_.empty() || !held_.empty())
     return true;
   {
     std::lock_guard<adaptive_mutex> guard{mtx_};
@@ -425,8 +428,13 @@ void peer::start_connect(time_point now) {
 
 void peer::note_failed_dial(const char* why) {
   // Once per streak: a peer that stays down is redialed every reconnect_max.
-  if (failed_dials_++ == 0)
+  // And only when something waits for it: a client that left is redialed
+  // once for its session (refused: the session goes), which is no news.
+  ++failed_dials_;
+  if (!failed_dials_logged_ && has_pending_work()) {
+    failed_dials_logged_ = true;
     detail::log_warning("cannot connect to %s: %s; retrying", address_.to_string().c_str(), why);
+  }
 }
 
 void peer::adopt_inbound(std::unique_ptr<detail::link> inbound) {
@@ -491,7 +499,7 @@ bool peer::establish(std::unique_ptr<detail::link> l, const handshake& theirs) {
   connected_.store(true, std::memory_order_relaxed);
   connections_.fetch_add(1, std::memory_order_relaxed);
   backoff_ = host_.config().reconnect_min;
-  if (auto failed = std::exchange(failed_dials_, 0); failed > 0)
+  if (auto failed = std::exchange(failed_dials_, 0); std::exchange(failed_dials_logged_, false))
     detail::log_warning("connected to %s after %llu failed attempts", address_.to_string().c_str(),
                         static_cast<unsigned long long>(failed));
   host_.monitor().on_connected(address_);

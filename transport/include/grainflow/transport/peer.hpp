@@ -114,8 +114,12 @@ private:
   void restart_session();
   handshake hello_for_session() const;
   duration jittered(duration base) const;
-  /// A dial of ours failed (`why`): logged once per streak of failures.
+  /// A dial of ours failed (`why`): logged once per streak of failures, if
+  /// anything waits for the peer.
   void note_failed_dial(const char* why);
+  /// Packets or calls wait for this peer (wants_connection() without the
+  /// session it would resume).
+  bool has_pending_work() const noexcept;
 
   // Traffic.
   bool on_packet(detail::link& source, const packet_view& packet);
@@ -200,9 +204,11 @@ private:
   time_point disconnected_since_;
   time_point next_connect_;
   duration backoff_{};
-  // Dials that failed since the last connection: the first is logged, and
-  // the connection that ends the streak says how many there were.
+  // Dials that failed since the last connection. The first one made while
+  // something waits for the peer is logged, and then the connection that
+  // ends the streak says how many there were.
   std::uint64_t failed_dials_ = 0;
+  bool failed_dials_logged_ = false;
   time_point last_sent_;
   std::uint64_t ping_nonce_ = 0;
   time_point ping_sent_at_;
