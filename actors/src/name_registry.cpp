@@ -21,11 +21,6 @@ using registry_stream = request_stream<registry_request>;
 
 constexpr auto registry_index = static_cast<std::uint64_t>(well_known::name_registry);
 
-/// The registry endpoint of the node at `address`.
-endpoint registry_at(const network_address& address) {
-  return endpoint{address, well_known_token(well_known::name_registry)};
-}
-
 std::error_code errc(std::errc code) {
   return std::make_error_code(code);
 }
@@ -237,7 +232,7 @@ public:
   }
 
   registry_stream stream_at(const network_address& address) const {
-    return registry_stream{transport_, registry_at(address)};
+    return registry_stream{transport_, detail::registry_endpoint(address)};
   }
 
   /// Tells one registry, once and without waiting for its answer: the
@@ -322,7 +317,7 @@ name_registry::~name_registry() {
   // Only our own registration: a failed start() must not remove the registry
   // that held the token first.
   if (impl_->serving_)
-    transport_.remove_endpoint(registry_at(transport_.local_address()));
+    transport_.remove_endpoint(detail::registry_endpoint(transport_.local_address()));
   impl_->announcer_->stop();
 }
 

@@ -29,9 +29,8 @@ std::string_view op_name(std::uint8_t op) noexcept {
 
 reply_future<registry_answer>
 ask_registry(flow_transport& transport, const network_address& address, registry_request request) {
-  return request_stream<registry_request>{
-      transport, endpoint{address, well_known_token(well_known::name_registry)}}
-      .get_reply(std::move(request));
+  return request_stream<registry_request>{transport, registry_endpoint(address)}.get_reply(
+      std::move(request));
 }
 
 registry_announcer::registry_announcer(flow_transport& transport,
@@ -125,29 +124,27 @@ void registry_announcer::retry_later(std::shared_ptr<attempt> pending) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (stopped_)
     return;
-  // The id is not known inside the callback before schedule_at returns; the
-  // callback finds its own entry through this shared slot.
-  auto slot = std::make_shared<timer_id>(timer_id::invalid);
-  auto id =
-      loop->schedule_at(transport_.clock().now() + wait,
-                        [weak = weak_from_this(), pending = std::move(pending), slot]() mutable {
-                          auto self = weak.lock();
-                          if (!self)
-                            return;
-                          {
-                            std::lock_guard<std::mutex> guard{self->mtx_};
-                            if (self->stopped_)
-                              return;
-                            std::erase(self->retry_timers_, *slot);
-                          }
-                          if (!self->still_wanted(pending->request)) {
-                            self->note_seed(pending->seed, false);
-                            return; // superseded here: a newer announcement carries the news
-                          }
-                          self->send(std::move(pending));
-                        });
-  // Under mtx_: the callback takes mtx_ before it reads the slot.
-  *slot = id;
+  // The callback finds its own timer id in the attempt: it takes mtx_ before
+  // it reads it, and the id is written below under mtx_.
+  auto scheduled = pending; // kept: a stopped loop drops the callback at once
+  auto id = loop->schedule_at(transport_.clock().now() + wait,
+                              [weak = weak_from_this(), pending = std::move(pending)]() {
+                                auto self = weak.lock();
+                                if (!self)
+                                  return;
+                                {
+                                  std::lock_guard<std::mutex> guard{self->mtx_};
+                                  if (self->stopped_)
+                                    return;
+                                  std::erase(self->retry_timers_, pending->timer);
+                                }
+                                if (!self->still_wanted(pending->request)) {
+                                  self->note_seed(pending->seed, false);
+                                  return; // superseded here: a newer announcement carries the news
+                                }
+                                self->send(pending);
+                              });
+  scheduled->timer = id;
   retry_timers_.push_back(id);
 }
 

@@ -4,6 +4,7 @@
 
 #include "grainflow/actors/registry_messages.hpp"
 #include "grainflow/actors/reply_future.hpp"
+#include "grainflow/endpoints/well_known.hpp"
 #include "grainflow/transport/flow_transport.hpp"
 
 #include <functional>
@@ -14,6 +15,11 @@
 #include <vector>
 
 namespace grainflow::detail {
+
+/// The name registry's endpoint on the node at `address`.
+inline endpoint registry_endpoint(const network_address& address) {
+  return endpoint{address, well_known_token(well_known::name_registry)};
+}
 
 /// Sends `request` to the name registry of the node at `address`, reliably
 /// (get_reply, not send(): an unreliable packet to a node this one is not
@@ -77,6 +83,8 @@ private:
     registry_request request;
     duration next_backoff = first_retry;
     bool failed_before = false;
+    /// The retry timer waiting to send it again (under mtx_).
+    timer_id timer = timer_id::invalid;
   };
 
   /// Whether the node's own registry still agrees with `request`.
