@@ -6,4 +6,5 @@ set(GRAINFLOW_TRANSPORT_WIRE_SOURCES
     src/crc32c_sse42.cpp
     src/packet.cpp
     src/packet_decoder.cpp
+    src/packet_scratch.cpp
     src/packet_writer.cpp)

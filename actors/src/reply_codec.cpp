@@ -1,5 +1,7 @@
 #include "grainflow/actors/detail/reply_codec.hpp"
 
+#include "payload_parser.hpp"
+
 namespace grainflow::detail {
 
 msgpack::unpack_limit untrusted_unpack_limit(std::size_t payload_size) noexcept {
@@ -37,8 +39,7 @@ unpacked_payload::unpacked_payload(std::span<const std::byte> payload) {
     spare_zones.pop_back();
   }
   try {
-    root_ = msgpack::unpack(*zone_, reinterpret_cast<const char*>(payload.data()), payload.size(),
-                            nullptr, nullptr, untrusted_unpack_limit(payload.size()));
+    root_ = unpack_untrusted(*zone_, payload);
   } catch (...) {
     give_back(std::move(zone_));
     throw;

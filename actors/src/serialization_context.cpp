@@ -15,16 +15,23 @@ unpack_context* current_unpack_context() noexcept {
 }
 
 unpack_scope::unpack_scope(flow_transport& transport) noexcept
-    : context_{&transport, std::nullopt, {}}
+    : context_{}
     , previous_(current_context) {
+  context_.transport = &transport;
   current_context = &context_;
 }
 
 unpack_scope::~unpack_scope() {
   current_context = previous_;
   if (!committed_)
-    for (auto& core : context_.created_cores)
-      core->disarm();
+    context_.disarm_created();
+}
+
+void unpack_context::disarm_created() noexcept {
+  if (first_core)
+    first_core->disarm();
+  for (auto& core : more_cores)
+    core->disarm();
 }
 
 } // namespace grainflow::detail

@@ -96,5 +96,36 @@ TEST(wire_format, payloads_decode_independently_in_reused_zones) {
   EXPECT_EQ(detail::decode_reply<std::int32_t>(pack(std::make_tuple(0, 42))).value(), 42);
 }
 
+// Payloads come from other processes: a container may not claim more
+// elements than the payload has bytes, nor nest deeper than the limit; either
+// fails that payload alone, and the thread's parser goes on decoding.
+TEST(wire_format, forged_sizes_and_deep_nesting_fail_and_decoding_goes_on) {
+  auto bytes = [](std::initializer_list<unsigned> values) {
+    std::vector<std::byte> out;
+    for (auto v : values)
+      out.push_back(static_cast<std::byte>(v));
+    return out;
+  };
+  // array32 claiming 2^24 elements in a 9-byte payload
+  EXPECT_THROW(detail::unpacked_payload{bytes({0xdd, 0x01, 0x00, 0x00, 0x00, 1, 2, 3, 4})},
+               msgpack::array_size_overflow);
+  // map32 claiming 2^24 pairs
+  EXPECT_THROW(detail::unpacked_payload{bytes({0xdf, 0x01, 0x00, 0x00, 0x00, 1, 2, 3, 4})},
+               msgpack::map_size_overflow);
+  auto nested = [](std::size_t depth) {
+    std::vector<std::byte> out(depth, std::byte{0x91}); // fixarray of one
+    out.push_back(std::byte{0x07});
+    return out;
+  };
+  EXPECT_EQ(detail::unpacked_payload{nested(64)}.get().type, msgpack::type::ARRAY);
+  EXPECT_THROW(detail::unpacked_payload{nested(65)}, msgpack::depth_size_overflow);
+  EXPECT_THROW(detail::unpacked_payload{bytes({0xc1})}, msgpack::parse_error); // never used
+  EXPECT_THROW(detail::unpacked_payload{bytes({0x92, 0x01})}, msgpack::insufficient_bytes);
+  EXPECT_THROW(detail::unpacked_payload{bytes({})}, msgpack::insufficient_bytes);
+  EXPECT_EQ(detail::decode_reply<std::int32_t>(bytes({0x92, 0x00, 0x2a})).value(), 42);
+  // As msgpack::unpack: bytes after the first object are ignored.
+  EXPECT_EQ(detail::unpacked_payload{bytes({0x07, 0x08})}.get().as<int>(), 7);
+}
+
 } // namespace
 } // namespace grainflow::test

@@ -152,7 +152,7 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
       auto reply_to = in.as<grainflow::endpoint>();
       auto core = grainflow::make_intrusive<grainflow::detail::remote_promise<Rep>>(
           *context->transport, std::move(reply_to), context->deadline);
-      context->created_cores.emplace_back(core);
+      context->created(core);
       x = grainflow::reply_promise<Rep>{std::move(core)};
       return in;
     }

@@ -135,11 +135,13 @@ private:
         state->watch(endpoint_, mode);
     }
     auto how = state != nullptr ? delivery::request : delivery::unreliable;
+    // The clock is read only for a deadline, which travels as time left.
+    const auto now = options.deadline ? transport_->clock().now() : time_point{};
     try {
       return transport_->send_packet(
           endpoint_,
           [&](std::vector<std::byte>& out) {
-            detail::append_request(out, req, reply_to, options.deadline, transport_->clock().now());
+            detail::append_request(out, req, reply_to, options.deadline, now);
           },
           how);
     } catch (...) {

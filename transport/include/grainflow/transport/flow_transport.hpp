@@ -5,6 +5,7 @@
 #include "grainflow/endpoints/error.hpp"
 #include "grainflow/endpoints/intrusive_ptr.hpp"
 #include "grainflow/endpoints/result.hpp"
+#include "grainflow/transport/detail/packet_scratch.hpp"
 #include "grainflow/transport/executor.hpp"
 #include "grainflow/transport/failure_monitor.hpp"
 #include "grainflow/transport/message_receiver.hpp"
@@ -175,12 +176,14 @@ public:
   template <class WritePayload>
   [[nodiscard]] result<void> send_packet(const endpoint& destination, WritePayload&& write_payload,
                                          delivery how = delivery::reliable) {
-    std::vector<std::byte> packet;
-    auto start = begin_packet(packet, destination.token);
-    write_payload(packet);
-    if (auto done = finish_packet(packet, start, config_.max_packet_size); !done)
+    detail::packet_scratch scratch;
+    auto& serialized = scratch.buffer();
+    auto start = begin_packet(serialized, destination.token);
+    write_payload(serialized);
+    if (auto done = finish_packet(serialized, start, config_.max_packet_size); !done)
       return done.error();
-    return send_framed(destination, std::move(packet), how);
+    return send_framed(destination, std::vector<std::byte>(serialized.begin(), serialized.end()),
+                       how);
   }
 
   /// Sends a packet already framed by `append_packet`/`packet_writer`.

@@ -20,10 +20,24 @@ namespace grainflow::detail {
 /// only the object, no user context. The context is set for the extent of one
 /// decode on one thread (unpack_scope) and is never a process-wide global.
 struct unpack_context {
+  /// Notes a promise core created by this decode.
+  void created(intrusive_ptr<promise_core_base> core) {
+    if (!first_core)
+      first_core = std::move(core);
+    else
+      more_cores.push_back(std::move(core));
+  }
+
+  /// Disarms every core this decode created: the payload as a whole failed.
+  void disarm_created() noexcept;
+
   flow_transport* transport = nullptr;
   /// The deadline of the request being decoded; its promises carry it.
   std::optional<time_point> deadline;
-  std::vector<intrusive_ptr<promise_core_base>> created_cores;
+  // A request holds one promise as a rule: that one is kept without a heap
+  // allocation (a vector here cost one per request decoded).
+  intrusive_ptr<promise_core_base> first_core;
+  std::vector<intrusive_ptr<promise_core_base>> more_cores;
 };
 
 /// The context of the decode running on this thread, or null.
