@@ -127,13 +127,15 @@ TEST(remote_transport, an_unknown_token_fails_the_calls_waiting_on_it) {
   networked b;
   endpoint missing{b.address, uid{0x1234, 0x5678}};
 
-  struct watcher final : call_watcher {
+  struct watcher final : ref_counted, call_watcher {
     std::promise<std::error_code> reason;
     void on_call_failed(std::error_code why) noexcept override { reason.set_value(why); }
+    void keep() noexcept override { ref(); }
+    void release() noexcept override { deref(); }
   };
   auto w = make_intrusive<watcher>();
   auto result = w->reason.get_future();
-  a.transport->monitor().track(missing, uid{1, 1}, call_mode::resume, w);
+  a.transport->monitor().track(missing, call_mode::resume, *w);
   ASSERT_TRUE(a.transport->send_packet(missing, number(1)));
   ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
   EXPECT_EQ(result.get(), error::endpoint_not_found);

@@ -1,8 +1,6 @@
 #pragma once
 
 #include "grainflow/endpoints/endpoint.hpp"
-#include "grainflow/endpoints/intrusive_ptr.hpp"
-#include "grainflow/endpoints/ref_counted.hpp"
 #include "grainflow/endpoints/uid.hpp"
 
 #include <cstdint>
@@ -24,15 +22,64 @@ enum class call_mode : std::uint8_t {
   fail_fast,
 };
 
+class failure_monitor;
+
+namespace detail {
+struct watched_peer;
+} // namespace detail
+
 /// What the failure monitor tells a waiting call. Implemented by the actors
 /// layer's reply states.
-class call_watcher : public ref_counted {
+///
+/// The monitor links a tracked call into its peer's list through the fields
+/// below (guarded by the monitor's mutex), so tracking a call allocates
+/// nothing and forgetting it looks nothing up. While the call is tracked the
+/// monitor holds a reference to it, through keep() and release().
+class call_watcher {
 public:
-  ~call_watcher() override;
   /// The call cannot be answered any more, for `reason`. Any thread; must
-  /// not block.
+  /// not block. Called with no lock of the monitor held.
   virtual void on_call_failed(std::error_code reason) noexcept = 0;
+
+  /// Adds a reference that keeps this watcher alive; any thread.
+  virtual void keep() noexcept = 0;
+  /// Drops a reference keep() added; may destroy this watcher. Any thread.
+  virtual void release() noexcept = 0;
+
+protected:
+  call_watcher() = default;
+  ~call_watcher() = default;
+  call_watcher(const call_watcher&) = delete;
+  call_watcher& operator=(const call_watcher&) = delete;
+
+private:
+  friend class failure_monitor;
+
+  // -- the monitor's, under its mutex ---------------------------------------
+  call_watcher* prev_ = nullptr;
+  call_watcher* next_ = nullptr;
+  /// The peer list this call is in; null while not tracked.
+  detail::watched_peer* tracked_in_ = nullptr;
+  uid destination_token_;
+  call_mode mode_ = call_mode::resume;
+  // The peer's connection count when the call was made, and whether it was
+  // connected then: tells "maybe delivered" from "never left".
+  std::uint64_t epoch_ = 0;
+  bool connected_ = false;
 };
+
+namespace detail {
+
+/// The calls waiting on one peer, as the failure monitor keeps them: a
+/// doubly linked list through the watchers. Guarded by the monitor's mutex.
+struct watched_peer {
+  std::uint64_t epoch = 0;
+  bool connected = false;
+  call_watcher* head = nullptr;
+  std::size_t count = 0;
+};
+
+} // namespace detail
 
 /// Knows which calls wait on which remote process, and fails them — each
 /// with its own error — when that process disconnects, vanishes, restarts,
@@ -43,14 +90,21 @@ public:
 /// called with no lock held.
 class failure_monitor {
 public:
+  failure_monitor() = default;
+  ~failure_monitor();
+  failure_monitor(const failure_monitor&) = delete;
+  failure_monitor& operator=(const failure_monitor&) = delete;
+
   // -- calls ------------------------------------------------------------------
 
-  /// Registers a call sent to `destination`, answered at `reply_token`.
-  void track(const endpoint& destination, const uid& reply_token, call_mode mode,
-             intrusive_ptr<call_watcher> watcher);
+  /// Registers a call sent to `destination`; the monitor keeps `watcher`
+  /// alive until the call is untracked or failed. @pre `watcher` is not
+  /// tracked.
+  void track(const endpoint& destination, call_mode mode, call_watcher& watcher);
 
-  /// The call resolved; forget it.
-  void untrack(const network_address& peer, const uid& reply_token) noexcept;
+  /// The call resolved; forget it. Does nothing when it is not tracked (the
+  /// monitor failed it already, or it never was).
+  void untrack(call_watcher& watcher) noexcept;
 
   /// Calls tracked for `peer` right now.
   std::size_t tracked(const network_address& peer) const;
@@ -84,34 +138,24 @@ public:
   void fail_all(std::error_code reason);
 
 private:
-  struct tracked_call {
-    uid destination_token;
-    call_mode mode = call_mode::resume;
-    // The peer's connection count when the call was made, and whether it was
-    // connected then: tells "maybe delivered" from "never left".
-    std::uint64_t epoch = 0;
-    bool connected = false;
-    intrusive_ptr<call_watcher> watcher;
-  };
+  using failure_list = std::vector<std::pair<call_watcher*, std::error_code>>;
 
-  struct peer_calls {
-    std::uint64_t epoch = 0;
-    bool connected = false;
-    std::unordered_map<uid, tracked_call> calls;
-  };
+  static void link(detail::watched_peer& peer, call_watcher& call) noexcept;
+  static void unlink(call_watcher& call) noexcept;
 
-  using failure_list = std::vector<std::pair<intrusive_ptr<call_watcher>, std::error_code>>;
-
-  /// Fails, with the reason `verdict(peer_calls, call)` gives, each call of
+  /// Fails, with the reason `verdict(watched_peer, call)` gives, each call of
   /// `peer` for which that reason is non-empty; marks the peer disconnected
   /// first if asked.
   template <class Verdict>
   void fail_matching(const network_address& peer, bool disconnected, Verdict verdict);
 
+  /// Tells each watcher its reason, then drops the monitor's reference.
   static void notify(failure_list& failures) noexcept;
 
   mutable adaptive_mutex mtx_;
-  std::unordered_map<network_address, peer_calls> peers_;
+  // Node-based: an entry keeps its address while calls point at it, and
+  // entries are erased only with every call unlinked (fail_all).
+  std::unordered_map<network_address, detail::watched_peer> peers_;
 };
 
 } // namespace grainflow

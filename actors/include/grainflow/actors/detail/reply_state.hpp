@@ -19,18 +19,6 @@ namespace grainflow::detail {
 template <class Rep>
 class reply_state;
 
-/// Told by the failure monitor when the call's peer fails.
-template <class Rep>
-class reply_watcher final : public call_watcher {
-public:
-  explicit reply_watcher(intrusive_ptr<reply_state<Rep>> state)
-      : state_(std::move(state)) {}
-  void on_call_failed(std::error_code reason) noexcept override { state_->resolve(reason); }
-
-private:
-  intrusive_ptr<reply_state<Rep>> state_;
-};
-
 /// Registered under a call's reply token once its promise is serialized:
 /// decodes reply packets into the state. When the map lets go of it unused
 /// (transport closed), the call fails with transport_closed.
@@ -53,8 +41,11 @@ private:
 /// The caller's end of one call: where the answer lands, whoever produces
 /// it (a same-process holder, a reply packet, a timeout, or the last holder
 /// breaking the promise). A blocked get() or an actor continuation takes it.
+///
+/// It is also the call's watcher in the failure monitor (see watch()), which
+/// holds a reference to it while the call is tracked.
 template <class Rep>
-class reply_state final : public promise_core<Rep> {
+class reply_state final : public promise_core<Rep>, public call_watcher {
 public:
   // Move-only with inline storage: the actor binding's continuation (an actor
   // pointer and a message id) fits without a heap allocation per call.
@@ -74,16 +65,16 @@ public:
     if (resolved_.exchange(true, std::memory_order_seq_cst))
       return false; // INV-PROMISE-01: someone resolved first
     std::optional<endpoint> registered;
-    std::optional<network_address> watched;
+    bool watched = false;
     if (shipped_.load(std::memory_order_seq_cst)) {
       std::lock_guard<std::mutex> guard{mtx_};
       registered = std::exchange(reply_endpoint_, std::nullopt);
-      watched = std::exchange(watched_peer_, std::nullopt);
+      watched = std::exchange(watched_, false);
     }
     // The reply token dies with the resolution: a late or duplicate reply
     // packet then finds no receiver and is dropped.
     if (watched)
-      transport_->monitor().untrack(*watched, registered->token);
+      transport_->monitor().untrack(*this);
     if (registered)
       transport_->remove_endpoint(*registered);
     value_.emplace(std::move(outcome));
@@ -127,20 +118,23 @@ public:
   /// Asks the failure monitor to fail this call when the process serving
   /// `destination` fails (how: see call_mode). @pre ship() succeeded.
   void watch(const endpoint& destination, call_mode mode) {
-    uid reply_token;
-    {
-      std::lock_guard<std::mutex> guard{mtx_};
-      // acquire: a resolution that already ran must be seen, or the watch
-      // would outlive the call.
-      if (resolved_.load(std::memory_order_acquire) || !reply_endpoint_)
-        return;
-      reply_token = reply_endpoint_->token;
-      watched_peer_ = destination.address;
-    }
-    transport_->monitor().track(
-        destination, reply_token, mode,
-        make_intrusive<reply_watcher<Rep>>(intrusive_ptr<reply_state>{this}));
+    // Tracked under the lock that resolve() takes to learn whether to
+    // untrack: a resolution either comes first (and this does not track) or
+    // finds the call tracked. The monitor never calls back under its lock.
+    std::lock_guard<std::mutex> guard{mtx_};
+    // acquire: a resolution that already ran must be seen, or the watch
+    // would outlive the call.
+    if (resolved_.load(std::memory_order_acquire) || !reply_endpoint_ || watched_)
+      return;
+    transport_->monitor().track(destination, mode, *this);
+    watched_ = true;
   }
+
+  // -- call_watcher -------------------------------------------------------------
+
+  void on_call_failed(std::error_code reason) noexcept override { resolve(reason); }
+  void keep() noexcept override { this->ref(); }
+  void release() noexcept override { this->deref(); }
 
   // -- consuming the answer ---------------------------------------------------
 
@@ -210,7 +204,8 @@ private:
   std::optional<result<Rep>> value_;
   continuation continuation_;
   std::optional<endpoint> reply_endpoint_;
-  std::optional<network_address> watched_peer_;
+  // Whether the failure monitor tracks this call (guarded by mtx_).
+  bool watched_ = false;
 };
 
 } // namespace grainflow::detail
