@@ -413,38 +413,10 @@ result<measurement> measure_caf_remote(caf::actor_system& system, const caf::act
 
 // -- both: the parent's side --------------------------------------------------
 
-/// One baseline as the parent sees it: a server child and a way to measure
-/// against it.
-class baseline {
-public:
-  explicit baseline(child_process server)
-      : server_{std::move(server)} {}
-  virtual ~baseline() = default;
-
-  virtual const char* name() const noexcept = 0;
-  [[nodiscard]] virtual result<measurement> measure(std::uint64_t n, int depth) = 0;
-
-  /// Ends the client side, then the server child, and says so if the child
-  /// did not end cleanly (the measurements stand: every reply was checked).
-  void stop() {
-    close_client();
-    auto status = server_.terminate();
-    if (!status)
-      std::fprintf(stderr, "%s server: %s\n", name(), status.error().message().c_str());
-    else if (!ended_cleanly(status.value()))
-      std::fprintf(stderr, "%s server: %s\n", name(), describe_status(status.value()).c_str());
-  }
-
-protected:
-  virtual void close_client() {}
-
-  child_process server_;
-};
-
-class raw_tcp_baseline final : public baseline {
+class raw_tcp_baseline final : public remote_contender {
 public:
   raw_tcp_baseline(child_process server, std::uint16_t port, raw_tcp_sizes sizes)
-      : baseline{std::move(server)}
+      : remote_contender{std::move(server)}
       , port_{port}
       , sizes_{sizes} {}
 
@@ -458,10 +430,10 @@ private:
   raw_tcp_sizes sizes_;
 };
 
-class caf_remote_baseline final : public baseline {
+class caf_remote_baseline final : public remote_contender {
 public:
   explicit caf_remote_baseline(child_process server)
-      : baseline{std::move(server)} {
+      : remote_contender{std::move(server)} {
     config_.load<caf::io::middleman>();
     system_ = std::make_unique<caf::actor_system>(config_);
   }
@@ -497,7 +469,7 @@ private:
   caf::actor target_;
 };
 
-result<std::unique_ptr<baseline>> start_raw_tcp(raw_tcp_sizes sizes) {
+result<std::unique_ptr<remote_contender>> start_raw_tcp(raw_tcp_sizes sizes) {
   if (sizes.request_bytes < 2 * sizeof(std::int32_t) || sizes.reply_bytes < sizeof(std::int32_t))
     return failure(make_error(std::errc::invalid_argument));
   auto server =
@@ -511,7 +483,7 @@ result<std::unique_ptr<baseline>> start_raw_tcp(raw_tcp_sizes sizes) {
   return std::make_unique<raw_tcp_baseline>(std::move(server.value()), port.value(), sizes);
 }
 
-result<std::unique_ptr<baseline>> start_caf_remote() {
+result<std::unique_ptr<remote_contender>> start_caf_remote() {
   auto server = child_process::spawn_self({"--serve", "caf-remote"});
   if (!server)
     return failure(server.error());
@@ -521,45 +493,7 @@ result<std::unique_ptr<baseline>> start_caf_remote() {
   auto created = std::make_unique<caf_remote_baseline>(std::move(server.value()));
   if (auto connected = created->connect(port.value()); !connected)
     return failure(connected.error());
-  return std::unique_ptr<baseline>{std::move(created)};
-}
-
-/// Prints `bench=<name> [depth=<d>] error=<what>` on stderr (depth 0: none).
-void print_error(const char* name, int depth, const std::error_code& error) {
-  if (depth > 0)
-    std::fprintf(stderr, "bench=%s depth=%d error=%s\n", name, depth, error.message().c_str());
-  else
-    std::fprintf(stderr, "bench=%s error=%s\n", name, error.message().c_str());
-}
-
-/// `x` rounded to two significant digits, so that the `n` printed reads well.
-std::uint64_t round_to_two_digits(double x) {
-  if (x < 100)
-    return static_cast<std::uint64_t>(std::max(1.0, std::round(x)));
-  auto scale = std::pow(10.0, std::floor(std::log10(x)) - 1);
-  return static_cast<std::uint64_t>(std::round(x / scale) * scale);
-}
-
-/// Warms `b` up at `depth` with runs of growing size until one after the
-/// first lasts a tenth of `target_seconds`, and returns the n for which a run
-/// lasts about `target_seconds`. The baselines differ by two orders of
-/// magnitude (raw-tcp at depth 64 against caf-remote at depth 1), so one fixed
-/// n would make one run too short to time or another take minutes.
-result<std::uint64_t> warm_up(baseline& b, int depth, double target_seconds) {
-  constexpr std::uint64_t max_n = 100'000'000;
-  std::uint64_t n = depth == 1 ? 500 : 5'000;
-  // The first run pays for cold caches and lazy setup (CAF's proxy, the
-  // server's first accept); it is never the one that sets n.
-  for (bool first = true;; first = false) {
-    auto m = b.measure(n, depth);
-    if (!m)
-      return failure(m.error());
-    if (!first && (m.value().seconds >= target_seconds / 10 || n >= max_n)) {
-      auto per_request = m.value().seconds / static_cast<double>(n);
-      return std::min(max_n, round_to_two_digits(target_seconds / per_request));
-    }
-    n *= 4;
-  }
+  return std::unique_ptr<remote_contender>{std::move(created)};
 }
 
 /// Parses a whole argument as a number.
@@ -571,57 +505,17 @@ bool parse_number(std::string_view text, T& value) {
 
 } // namespace
 
-void run_remote_baselines(bool quick, std::vector<measurement>& out, raw_tcp_sizes sizes) {
-  std::vector<std::unique_ptr<baseline>> baselines;
-  std::pair<const char*, result<std::unique_ptr<baseline>>> started[] = {
+remote_contenders start_remote_baselines(raw_tcp_sizes sizes) {
+  remote_contenders started;
+  std::pair<const char*, result<std::unique_ptr<remote_contender>>> starts[] = {
       {"raw-tcp", start_raw_tcp(sizes)}, {"caf-remote", start_caf_remote()}};
-  for (auto& [name, started_baseline] : started) {
-    if (started_baseline)
-      baselines.push_back(std::move(started_baseline.value()));
+  for (auto& [name, start] : starts) {
+    if (start)
+      started.push_back(std::move(start.value()));
     else
-      print_error(name, 0, started_baseline.error());
+      print_contender_error(name, 0, start.error());
   }
-  // A failed baseline is stopped and dropped, so that the others still run.
-  auto drop = [&](std::size_t i, int depth, const std::error_code& error) {
-    print_error(baselines[i]->name(), depth, error);
-    baselines[i]->stop();
-    baselines[i].reset();
-  };
-  // As in run_local: two cores shared with the OS make single runs noisy, so
-  // each baseline gets the best of several alternating runs, after a warm-up.
-  constexpr int runs = 3;
-  const double target_seconds = quick ? 0.2 : 1.0;
-  for (int depth : {1, 64}) {
-    std::vector<std::uint64_t> n(baselines.size());
-    for (std::size_t i = 0; i < baselines.size(); ++i) {
-      if (!baselines[i])
-        continue;
-      if (auto warm = warm_up(*baselines[i], depth, target_seconds); warm)
-        n[i] = warm.value();
-      else
-        drop(i, depth, warm.error());
-    }
-    std::vector<measurement> best(baselines.size());
-    for (int run = 0; run < runs; ++run) {
-      for (std::size_t i = 0; i < baselines.size(); ++i) {
-        if (!baselines[i])
-          continue;
-        if (auto m = baselines[i]->measure(n[i], depth); m)
-          best[i] = faster(best[i], m.value());
-        else
-          drop(i, depth, m.error());
-      }
-    }
-    for (std::size_t i = 0; i < baselines.size(); ++i) {
-      if (baselines[i]) {
-        print(best[i]);
-        out.push_back(best[i]);
-      }
-    }
-  }
-  for (auto& b : baselines)
-    if (b)
-      b->stop();
+  return started;
 }
 
 bool serve_remote_baseline(int argc, char** argv) {

@@ -12,6 +12,7 @@
 ///   event-based actor to a published actor in the other process.
 
 #include "bench_report.hpp"
+#include "remote_contender.hpp"
 
 #include <cstddef>
 #include <vector>
@@ -34,18 +35,14 @@ struct raw_tcp_sizes {
   std::size_t reply_bytes = raw_tcp_reply_bytes;
 };
 
-/// Measures raw-tcp and caf-remote at depth 1 and 64: each against its own
-/// server child, after a warm-up, best of 3 runs alternating between the two
-/// (as run_local does). Prints each measurement (bench_report's `print`) and
-/// appends it to `out`, depth 1 first, raw-tcp before caf-remote. A baseline
-/// that fails (server did not start, connection lost, wrong sum) prints
-/// `bench=<name> error=<what>` on stderr and is missing from `out` from then
-/// on; the other one still runs. Servers are stopped before this returns.
-void run_remote_baselines(bool quick, std::vector<measurement>& out, raw_tcp_sizes sizes = {});
+/// Starts raw-tcp and caf-remote: their server children, and their clients
+/// connected (compare_remote measures them). One that cannot start prints
+/// `bench=<name> error=<what>` on stderr and is left out.
+remote_contenders start_remote_baselines(raw_tcp_sizes sizes = {});
 
 /// Runs the server side when `argv` is `<exe> --serve raw-tcp <request
 /// bytes> <reply bytes> <fd>` or `<exe> --serve caf-remote <fd>` (what
-/// run_remote_baselines starts; `<fd>` is where the listening port is
+/// start_remote_baselines starts; `<fd>` is where the listening port is
 /// reported, 1 for stdout when started by hand): serves until SIGTERM, then
 /// returns true. Returns false at once for any other command line. A server
 /// that cannot start or fails while serving prints why on stderr and ends the

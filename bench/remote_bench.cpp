@@ -86,6 +86,59 @@ const measurement* find(const std::vector<measurement>& all, std::string_view na
   return nullptr;
 }
 
+/// grainflow-tcp as compare_remote measures it: get_reply from an actor of
+/// this process's node to the adder of the server child's node.
+class grainflow_tcp_contender final : public remote_contender {
+public:
+  explicit grainflow_tcp_contender(child_process server)
+      : remote_contender{std::move(server)} {}
+  ~grainflow_tcp_contender() override { close_client(); }
+
+  const char* name() const noexcept override { return tcp_kind.data(); }
+  result<measurement> measure(std::uint64_t n, int depth) override {
+    // measure_calls ends the process on a wrong answer or a failed call.
+    return measure_calls(*client_, target_, n, depth, std::string{tcp_kind});
+  }
+
+  /// Starts this process's node, to call the server child's adder.
+  result<void> connect(const endpoint& target) {
+    auto client = node::create_networked(config_, bench_transport(false));
+    if (!client)
+      return failure(client.error());
+    client_ = std::move(client).value();
+    target_ = request_stream<add_request>{client_->transport(), target};
+    return success();
+  }
+
+protected:
+  /// The client node goes before its server, so that it leaves in order.
+  void close_client() override {
+    target_ = {};
+    client_.reset();
+  }
+
+private:
+  caf::actor_system_config config_; // the node's actor system refers to it
+  std::unique_ptr<node> client_;
+  request_stream<add_request> target_;
+};
+
+result<std::unique_ptr<remote_contender>> start_grainflow_tcp() {
+  auto server = child_process::spawn_self({"--serve", std::string{tcp_kind}});
+  if (!server)
+    return failure(server.error());
+  auto line = server.value().read_line(std::chrono::seconds{10});
+  if (!line)
+    return failure(line.error());
+  auto target = parse_endpoint(line.value());
+  if (!target)
+    return failure(target.error());
+  auto created = std::make_unique<grainflow_tcp_contender>(std::move(server.value()));
+  if (auto connected = created->connect(target.value()); !connected)
+    return failure(connected.error());
+  return std::unique_ptr<remote_contender>{std::move(created)};
+}
+
 } // namespace
 
 bool serve_grainflow_tcp(int argc, char** argv) {
@@ -138,19 +191,22 @@ void print_ratios(const std::vector<measurement>& results, std::string_view ours
 }
 
 void run_remote(bool quick) {
+  remote_contenders contenders;
+  if (auto ours = start_grainflow_tcp(); ours)
+    contenders.push_back(std::move(ours).value());
+  else
+    print_contender_error(tcp_kind.data(), 0, ours.error());
+  for (auto& baseline : start_remote_baselines())
+    contenders.push_back(std::move(baseline));
   std::vector<measurement> results;
-  run_grainflow_pair(false, quick, results);
-  run_remote_baselines(quick, results);
-  auto ratio = [&](std::string_view other, int depth) {
-    const auto* ours = find(results, "grainflow-tcp", depth);
-    const auto* theirs = find(results, other, depth);
-    if (ours && theirs)
-      print_ratio(*ours, *theirs);
-  };
-  for (int depth : {1, 64}) {
-    ratio("raw-tcp", depth);
-    ratio("caf-remote", depth);
-  }
+  compare_remote(quick, contenders, results);
+  for (int depth : {1, 64})
+    for (std::string_view other : {"raw-tcp", "caf-remote"}) {
+      const auto* ours = find(results, tcp_kind, depth);
+      const auto* theirs = find(results, other, depth);
+      if (ours && theirs)
+        print_ratio(*ours, *theirs);
+    }
 }
 
 } // namespace grainflow::bench

@@ -7,9 +7,9 @@
 
 namespace grainflow::bench {
 
-/// grainflow-tcp: get_reply between two processes over TCP on loopback (a
-/// server child process serves the adder), depth 1 and 64; then raw-tcp and
-/// caf-remote in the same run, and the ratios.
+/// grainflow-tcp (get_reply between two processes over TCP on loopback; a
+/// server child process serves the adder), raw-tcp and caf-remote, depth 1
+/// and 64, measured in turns (compare_remote); then the ratios.
 void run_remote(bool quick);
 
 /// The server side of grainflow-tcp when argv asks for it (`--serve
