@@ -126,13 +126,12 @@ private:
                                detail::reply_state<reply>* state, call_mode mode) const {
     std::optional<endpoint> reply_to;
     if (state != nullptr) {
-      auto shipped = state->ship();
+      // Watched before it leaves, so no failure of the peer can slip past.
+      const bool remote = !transport_->is_local(endpoint_.address);
+      auto shipped = state->ship_and_watch(remote ? &endpoint_ : nullptr, mode);
       if (!shipped)
         return shipped.error();
       reply_to = shipped.value();
-      // Watched before it leaves, so no failure of the peer can slip past.
-      if (!transport_->is_local(endpoint_.address))
-        state->watch(endpoint_, mode);
     }
     auto how = state != nullptr ? delivery::request : delivery::unreliable;
     // The clock is read only for a deadline, which travels as time left.

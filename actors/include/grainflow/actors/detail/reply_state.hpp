@@ -42,7 +42,7 @@ private:
 /// it (a same-process holder, a reply packet, a timeout, or the last holder
 /// breaking the promise). A blocked get() or an actor continuation takes it.
 ///
-/// It is also the call's watcher in the failure monitor (see watch()), which
+/// It is also the call's watcher in the failure monitor (see ship_and_watch()), which
 /// holds a reference to it while the call is tracked.
 template <class Rep>
 class reply_state final : public promise_core<Rep>, public call_watcher {
@@ -96,6 +96,20 @@ public:
   }
 
   result<endpoint> ship() noexcept override {
+    // Once registered, the endpoint stays until the resolution: shipping
+    // again (the body's promise is packed after the call shipped it for the
+    // reply-to field) needs no lock. acquire: pairs with the release below,
+    // so the endpoint written before it is complete.
+    if (endpoint_published_.load(std::memory_order_acquire) &&
+        !resolved_.load(std::memory_order_acquire))
+      return published_endpoint_;
+    return ship_and_watch(nullptr, call_mode::resume);
+  }
+
+  /// ship(); and, when `destination` is given, asks the failure monitor to
+  /// fail this call when the process serving it fails (how: see call_mode).
+  /// One turn of the lock for both.
+  result<endpoint> ship_and_watch(const endpoint* destination, call_mode mode) {
     // Declared before the lock: if registering fails, the receiver's last
     // reference goes after unlocking (its destructor resolves this state).
     intrusive_ptr<reply_receiver<Rep>> receiver;
@@ -110,24 +124,22 @@ public:
       if (!added)
         return added.error();
       reply_endpoint_ = added.value();
+      // Registered at most once: after the resolution this branch returns
+      // above. release: see the lock-free path in ship().
+      published_endpoint_ = added.value();
+      endpoint_published_.store(true, std::memory_order_release);
       this->keep_remote_holder();
     }
-    return *reply_endpoint_;
-  }
-
-  /// Asks the failure monitor to fail this call when the process serving
-  /// `destination` fails (how: see call_mode). @pre ship() succeeded.
-  void watch(const endpoint& destination, call_mode mode) {
     // Tracked under the lock that resolve() takes to learn whether to
     // untrack: a resolution either comes first (and this does not track) or
     // finds the call tracked. The monitor never calls back under its lock.
-    std::lock_guard<std::mutex> guard{mtx_};
     // acquire: a resolution that already ran must be seen, or the watch
     // would outlive the call.
-    if (resolved_.load(std::memory_order_acquire) || !reply_endpoint_ || watched_)
-      return;
-    transport_->monitor().track(destination, mode, *this);
-    watched_ = true;
+    if (destination != nullptr && !watched_ && !resolved_.load(std::memory_order_acquire)) {
+      transport_->monitor().track(*destination, mode, *this);
+      watched_ = true;
+    }
+    return *reply_endpoint_;
   }
 
   // -- call_watcher -------------------------------------------------------------
@@ -206,6 +218,10 @@ private:
   std::optional<endpoint> reply_endpoint_;
   // Whether the failure monitor tracks this call (guarded by mtx_).
   bool watched_ = false;
+  // The first reply endpoint, written once before endpoint_published_ is
+  // set and never again (ship()'s lock-free path reads it).
+  endpoint published_endpoint_;
+  std::atomic<bool> endpoint_published_{false};
 };
 
 } // namespace grainflow::detail
