@@ -41,10 +41,10 @@ void failure_monitor::unlink(call_watcher& call) noexcept {
 }
 
 void failure_monitor::track(const endpoint& destination, call_mode mode, call_watcher& watcher) {
-  watcher.keep();
   std::lock_guard<adaptive_mutex> guard{mtx_};
   assert(watcher.tracked_in_ == nullptr && "a call is tracked once");
-  auto& peer = peers_[destination.address];
+  auto& peer = peers_[destination.address]; // the only step that may throw
+  watcher.keep();
   watcher.destination_token_ = destination.token;
   watcher.mode_ = mode;
   watcher.epoch_ = peer.epoch;
