@@ -14,6 +14,10 @@ using msgpack::v2::detail::create_object_visitor;
 /// class takes its limits once, at construction). The parser calls the
 /// visitor through its static type, so these checks run before the base
 /// class allocates anything for a container.
+///
+/// Only containers need them: the parser hands over a str, bin or ext only
+/// once all of its bytes are in the payload, so their size limits (the
+/// payload's size) can never be exceeded.
 class bounded_object_visitor final : public create_object_visitor {
 public:
   bounded_object_visitor()
@@ -27,21 +31,6 @@ public:
     depth_ = 0;
   }
 
-  bool visit_str(const char* v, std::uint32_t size) {
-    if (size > limit_.str())
-      throw msgpack::str_size_overflow("str size overflow");
-    return create_object_visitor::visit_str(v, size);
-  }
-  bool visit_bin(const char* v, std::uint32_t size) {
-    if (size > limit_.bin())
-      throw msgpack::bin_size_overflow("bin size overflow");
-    return create_object_visitor::visit_bin(v, size);
-  }
-  bool visit_ext(const char* v, std::uint32_t size) {
-    if (size > limit_.ext())
-      throw msgpack::ext_size_overflow("ext size overflow");
-    return create_object_visitor::visit_ext(v, size);
-  }
   bool start_array(std::uint32_t elements) {
     if (elements > limit_.array())
       throw msgpack::array_size_overflow("array size overflow");

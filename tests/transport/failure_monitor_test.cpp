@@ -37,15 +37,21 @@ endpoint at(const network_address& peer, std::uint64_t token = 1) {
   return endpoint{peer, uid{token, token}};
 }
 
+/// A new call to `destination`, tracked by `monitor`.
+watcher_ptr tracked_call(failure_monitor& monitor, const endpoint& destination,
+                         call_mode mode = call_mode::resume) {
+  auto call = make_intrusive<counting_watcher>();
+  monitor.track(destination, mode, *call);
+  return call;
+}
+
 TEST(failure_monitor, holds_a_reference_while_tracking_and_counts_per_peer) {
   failure_monitor monitor;
   std::vector<watcher_ptr> calls;
   for (int i = 0; i < 3; ++i) {
-    calls.push_back(make_intrusive<counting_watcher>());
-    monitor.track(at(peer_a), call_mode::resume, *calls.back());
+    calls.push_back(tracked_call(monitor, at(peer_a)));
   }
-  auto other = make_intrusive<counting_watcher>();
-  monitor.track(at(peer_b), call_mode::resume, *other);
+  auto other = tracked_call(monitor, at(peer_b));
   EXPECT_EQ(monitor.tracked(peer_a), 3u);
   EXPECT_EQ(monitor.tracked(peer_b), 1u);
   EXPECT_EQ(calls[1]->use_count(), 2u);
@@ -69,10 +75,8 @@ TEST(failure_monitor, holds_a_reference_while_tracking_and_counts_per_peer) {
 TEST(failure_monitor, a_disconnect_fails_only_fail_fast_calls) {
   failure_monitor monitor;
   monitor.on_connected(peer_a);
-  auto waits = make_intrusive<counting_watcher>();
-  auto hurries = make_intrusive<counting_watcher>();
-  monitor.track(at(peer_a), call_mode::resume, *waits);
-  monitor.track(at(peer_a), call_mode::fail_fast, *hurries);
+  auto waits = tracked_call(monitor, at(peer_a));
+  auto hurries = tracked_call(monitor, at(peer_a), call_mode::fail_fast);
   monitor.on_disconnected(peer_a);
   EXPECT_EQ(hurries->failures.load(), 1);
   EXPECT_EQ(hurries->reason, error::request_maybe_delivered);
@@ -84,14 +88,11 @@ TEST(failure_monitor, a_disconnect_fails_only_fail_fast_calls) {
 
 TEST(failure_monitor, a_lost_peer_tells_maybe_delivered_from_never_sent) {
   failure_monitor monitor;
-  auto before_any_connection = make_intrusive<counting_watcher>();
-  monitor.track(at(peer_a), call_mode::resume, *before_any_connection);
+  auto before_any_connection = tracked_call(monitor, at(peer_a));
   monitor.on_connected(peer_a);
-  auto while_connected = make_intrusive<counting_watcher>();
-  monitor.track(at(peer_a), call_mode::resume, *while_connected);
+  auto while_connected = tracked_call(monitor, at(peer_a));
   monitor.on_disconnected(peer_a);
-  auto while_down = make_intrusive<counting_watcher>();
-  monitor.track(at(peer_a), call_mode::resume, *while_down);
+  auto while_down = tracked_call(monitor, at(peer_a));
   monitor.on_peer_lost(peer_a, error::connection_failed);
   // The first call's peer connected after it was made: it may have left.
   EXPECT_EQ(before_any_connection->reason, error::request_maybe_delivered);
@@ -103,11 +104,9 @@ TEST(failure_monitor, a_lost_peer_tells_maybe_delivered_from_never_sent) {
 TEST(failure_monitor, a_lost_session_keeps_calls_that_never_left) {
   failure_monitor monitor;
   monitor.on_connected(peer_a);
-  auto sent = make_intrusive<counting_watcher>();
-  monitor.track(at(peer_a), call_mode::resume, *sent);
+  auto sent = tracked_call(monitor, at(peer_a));
   monitor.on_disconnected(peer_a);
-  auto queued = make_intrusive<counting_watcher>();
-  monitor.track(at(peer_a), call_mode::resume, *queued);
+  auto queued = tracked_call(monitor, at(peer_a));
   monitor.on_session_lost(peer_a);
   EXPECT_EQ(sent->reason, error::request_maybe_delivered);
   EXPECT_EQ(queued->failures.load(), 0);
@@ -117,12 +116,9 @@ TEST(failure_monitor, a_lost_session_keeps_calls_that_never_left) {
 
 TEST(failure_monitor, endpoint_not_found_fails_the_calls_to_that_token_only) {
   failure_monitor monitor;
-  auto to_missing = make_intrusive<counting_watcher>();
-  auto to_other = make_intrusive<counting_watcher>();
-  auto same_token_other_peer = make_intrusive<counting_watcher>();
-  monitor.track(at(peer_a, 5), call_mode::resume, *to_missing);
-  monitor.track(at(peer_a, 6), call_mode::resume, *to_other);
-  monitor.track(at(peer_b, 5), call_mode::resume, *same_token_other_peer);
+  auto to_missing = tracked_call(monitor, at(peer_a, 5));
+  auto to_other = tracked_call(monitor, at(peer_a, 6));
+  auto same_token_other_peer = tracked_call(monitor, at(peer_b, 5));
   monitor.on_endpoint_not_found(peer_a, uid{5, 5});
   EXPECT_EQ(to_missing->reason, error::endpoint_not_found);
   EXPECT_EQ(to_other->failures.load(), 0);
@@ -161,8 +157,7 @@ TEST(failure_monitor, untracking_races_failures_without_losing_a_reference) {
   for (int t = 0; t < threads; ++t)
     callers.emplace_back([&, t] {
       for (int i = 0; i < calls_per_thread; ++i) {
-        auto call = make_intrusive<counting_watcher>();
-        monitor.track(at(peer_a), call_mode::resume, *call);
+        auto call = tracked_call(monitor, at(peer_a));
         if (i % 2 == 0)
           monitor.untrack(*call);
         made[t].push_back(std::move(call));

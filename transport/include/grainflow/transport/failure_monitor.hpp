@@ -22,8 +22,6 @@ enum class call_mode : std::uint8_t {
   fail_fast,
 };
 
-class failure_monitor;
-
 namespace detail {
 struct watched_peer;
 } // namespace detail

@@ -64,11 +64,11 @@ public:
     // reply endpoint is never left registered for a resolved call.
     if (resolved_.exchange(true, std::memory_order_seq_cst))
       return false; // INV-PROMISE-01: someone resolved first
-    std::optional<endpoint> registered;
+    bool registered = false;
     bool watched = false;
     if (shipped_.load(std::memory_order_seq_cst)) {
       std::lock_guard<std::mutex> guard{mtx_};
-      registered = std::exchange(reply_endpoint_, std::nullopt);
+      registered = std::exchange(registered_, false);
       watched = std::exchange(watched_, false);
     }
     // The reply token dies with the resolution: a late or duplicate reply
@@ -76,7 +76,7 @@ public:
     if (watched)
       transport_->monitor().untrack(*this);
     if (registered)
-      transport_->remove_endpoint(*registered);
+      transport_->remove_endpoint(reply_endpoint_);
     value_.emplace(std::move(outcome));
     // acq_rel: the release publishes value_ to the consumer; the acquire sees
     // the continuation the consumer published before its own exchange.
@@ -102,7 +102,7 @@ public:
     // so the endpoint written before it is complete.
     if (endpoint_published_.load(std::memory_order_acquire) &&
         !resolved_.load(std::memory_order_acquire))
-      return published_endpoint_;
+      return reply_endpoint_;
     return ship_and_watch(nullptr, call_mode::resume);
   }
 
@@ -114,7 +114,7 @@ public:
     // reference goes after unlocking (its destructor resolves this state).
     intrusive_ptr<reply_receiver<Rep>> receiver;
     std::lock_guard<std::mutex> guard{mtx_};
-    if (!reply_endpoint_) {
+    if (!registered_) {
       // seq_cst: see resolve().
       shipped_.store(true, std::memory_order_seq_cst);
       if (resolved_.load(std::memory_order_seq_cst) || transport_ == nullptr)
@@ -123,10 +123,10 @@ public:
       auto added = transport_->add_endpoint(receiver);
       if (!added)
         return added.error();
-      reply_endpoint_ = added.value();
       // Registered at most once: after the resolution this branch returns
       // above. release: see the lock-free path in ship().
-      published_endpoint_ = added.value();
+      reply_endpoint_ = added.value();
+      registered_ = true;
       endpoint_published_.store(true, std::memory_order_release);
       this->keep_remote_holder();
     }
@@ -139,7 +139,7 @@ public:
       transport_->monitor().track(*destination, mode, *this);
       watched_ = true;
     }
-    return *reply_endpoint_;
+    return reply_endpoint_;
   }
 
   // -- call_watcher -------------------------------------------------------------
@@ -215,13 +215,15 @@ private:
   std::atomic<std::uint8_t> phase_{phase_pending};
   std::optional<result<Rep>> value_;
   continuation continuation_;
-  std::optional<endpoint> reply_endpoint_;
   // Whether the failure monitor tracks this call (guarded by mtx_).
   bool watched_ = false;
-  // The first reply endpoint, written once before endpoint_published_ is
-  // set and never again (ship()'s lock-free path reads it).
-  endpoint published_endpoint_;
+  // The reply endpoint: written once, before endpoint_published_ is set,
+  // and never again (ship()'s lock-free path reads it).
+  endpoint reply_endpoint_;
   std::atomic<bool> endpoint_published_{false};
+  // Whether reply_endpoint_ is in the transport's map (guarded by mtx_):
+  // from the registration to the resolution.
+  bool registered_ = false;
 };
 
 } // namespace grainflow::detail
